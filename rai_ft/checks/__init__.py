@@ -1,0 +1,44 @@
+"""Check registry. Adding a check = one module + one line in ``CHECKS``."""
+
+from __future__ import annotations
+
+import time
+import traceback
+
+from rai_ft.checks.base import AuditContext, Check, CheckConfig, Predictions
+from rai_ft.checks.fairness import FairnessCheck
+from rai_ft.checks.performance import PerformanceCheck
+from rai_ft.results import CheckResult
+
+__all__ = ["Check", "CheckConfig", "AuditContext", "Predictions", "CHECKS", "DEFAULT_CHECKS", "run_checks"]
+
+# name -> Check class. Registered explicitly, one line each.
+CHECKS: dict[str, type[Check]] = {
+    PerformanceCheck.name: PerformanceCheck,
+    FairnessCheck.name: FairnessCheck,
+}
+
+# Checks that run on every audit, whatever the policy says.
+DEFAULT_CHECKS: tuple[str, ...] = ("performance", "fairness")
+
+
+def run_checks(ctx: AuditContext, names: list[str] | None = None) -> list[CheckResult]:
+    """Run the named checks (default: all default checks plus those the policy configures).
+
+    A check that raises is recorded with ``status="error"`` and its traceback's last line, so the
+    gate fails closed on its metrics instead of the whole run crashing.
+    """
+    if names is None:
+        names = list(DEFAULT_CHECKS) + [n for n in ctx.policy.checks if n not in DEFAULT_CHECKS]
+    results = []
+    for name in names:
+        cls = CHECKS[name]
+        start = time.perf_counter()
+        try:
+            result = cls(ctx.policy.check_config(name)).run(ctx)
+        except Exception as exc:  # noqa: BLE001 - a crashed check must not hide the others
+            last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            result = CheckResult(name=name, status="error", error=last)
+        result.seconds = round(time.perf_counter() - start, 3)
+        results.append(result)
+    return results

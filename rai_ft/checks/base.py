@@ -1,0 +1,77 @@
+"""The :class:`Check` base and the context every check reads (predictions computed once, shared)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from rai_ft.config.loading import StrictModel
+from rai_ft.results import CheckResult
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rai_ft.config import Policy, Spec
+
+__all__ = ["Check", "CheckConfig", "Predictions", "AuditContext"]
+
+
+class CheckConfig(StrictModel):
+    """Base of check configs (policy ``checks: {<name>: {...}}``); unknown keys are errors."""
+
+
+@dataclass
+class Predictions:
+    """The model's predictions on the test split, computed once and shared by all checks.
+
+    Attributes:
+        y_true: Gold label indices, shape (n,).
+        y_pred: Predicted label indices, shape (n,).
+        proba: Class probabilities, shape (n, k), float64.
+        labels: Label names, index i = class i.
+        positive_index: Index of the favourable label for binary-style metrics.
+    """
+
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    proba: np.ndarray
+    labels: list[str]
+    positive_index: int
+
+    def __len__(self) -> int:
+        return int(self.y_true.shape[0])
+
+
+@dataclass
+class AuditContext:
+    """Everything a check may read. Checks must not retrain or re-predict what is here."""
+
+    spec: "Spec"
+    policy: "Policy"
+    predictions: Predictions
+    texts: list[str]
+    sensitive: pd.DataFrame
+    model: Any = None
+    tokenizer: Any = None
+    train_texts: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Check:
+    """One audit. Subclasses set ``name``, ``config_model``, ``metric_patterns`` and implement :meth:`run`.
+
+    ``metric_patterns`` lists every metric the check can emit; ``{attr}`` stands for a sensitive
+    attribute (or an intersection ``a*b``). Policies may only threshold metrics listed here.
+    """
+
+    name: ClassVar[str] = "check"
+    config_model: ClassVar[type[CheckConfig]] = CheckConfig
+    metric_patterns: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, config: CheckConfig) -> None:
+        self.config = config
+
+    def run(self, ctx: AuditContext) -> CheckResult:  # pragma: no cover - abstract
+        """Audit the model from *ctx* and return metrics, findings and details."""
+        raise NotImplementedError

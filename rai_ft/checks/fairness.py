@@ -1,0 +1,158 @@
+"""Check ``fairness``: Fairlearn group metrics per sensitive attribute and their intersection.
+
+Per group: size, selection rate (of the favourable label), accuracy, TPR and FPR. Per attribute:
+demographic-parity and equalized-odds difference and ratio, accuracy difference. Disparities are
+computed over groups with at least ``min_group_size`` members; smaller groups stay in the tables,
+flagged as insufficient evidence, and a finding names them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from rai_ft.checks.base import AuditContext, Check, CheckConfig
+from rai_ft.results import CheckResult, Finding
+
+__all__ = ["FairnessCheck", "FairnessConfig", "DISPARITY_METRICS", "INTERSECTION_SEP", "WORST"]
+
+INTERSECTION_SEP = "*"
+WORST = "worst"
+# metric -> True if larger is worse (differences), False if smaller is worse (ratios)
+DISPARITY_METRICS: dict[str, bool] = {
+    "demographic_parity_difference": True,
+    "demographic_parity_ratio": False,
+    "equalized_odds_difference": True,
+    "equalized_odds_ratio": False,
+    "accuracy_difference": True,
+}
+
+
+class FairnessConfig(CheckConfig):
+    """Settings of the fairness check."""
+
+    min_group_size: int = Field(30, ge=1, description="Groups smaller than this are reported but not compared.")
+    intersections: bool = Field(True, description="Also audit the intersection of all sensitive attributes.")
+
+
+def _rate(num: int, den: int) -> float | None:
+    return num / den if den else None
+
+
+def _group_table(y_true: np.ndarray, y_pred: np.ndarray, groups: pd.Series, pos: int, min_size: int) -> list[dict[str, Any]]:
+    """Per-group metrics via Fairlearn's MetricFrame."""
+    from fairlearn.metrics import MetricFrame, count, selection_rate
+
+    yt = (y_true == pos).astype(int)
+    yp = (y_pred == pos).astype(int)
+
+    def tpr(a: np.ndarray, b: np.ndarray) -> float:
+        pos_n = int(a.sum())
+        return float(((a == 1) & (b == 1)).sum() / pos_n) if pos_n else math.nan
+
+    def fpr(a: np.ndarray, b: np.ndarray) -> float:
+        neg_n = int((a == 0).sum())
+        return float(((a == 0) & (b == 1)).sum() / neg_n) if neg_n else math.nan
+
+    mf = MetricFrame(
+        metrics={"size": count, "selection_rate": selection_rate, "tpr": tpr, "fpr": fpr},
+        y_true=yt, y_pred=yp, sensitive_features=groups.astype(str).to_numpy(),
+    )
+    acc = MetricFrame(metrics=lambda a, b: float((a == b).mean()), y_true=y_true, y_pred=y_pred,
+                      sensitive_features=groups.astype(str).to_numpy())
+    rows = []
+    for group, row in mf.by_group.iterrows():
+        size = int(row["size"])
+        rows.append({
+            "group": str(group),
+            "size": size,
+            "positives": int(yt[groups.astype(str).to_numpy() == group].sum()),
+            "selection_rate": float(row["selection_rate"]),
+            "accuracy": float(acc.by_group.loc[group]),
+            "tpr": None if math.isnan(row["tpr"]) else float(row["tpr"]),
+            "fpr": None if math.isnan(row["fpr"]) else float(row["fpr"]),
+            "sufficient": size >= min_size,
+        })
+    return sorted(rows, key=lambda r: -r["size"])
+
+
+def _spread(values: list[float | None]) -> tuple[float | None, float | None]:
+    """(max - min, min / max) over the non-missing values; None when fewer than two."""
+    vals = [v for v in values if v is not None and not math.isnan(v)]
+    if len(vals) < 2:
+        return None, None
+    hi, lo = max(vals), min(vals)
+    return hi - lo, (lo / hi if hi > 0 else 1.0)
+
+
+def disparities(rows: list[dict[str, Any]]) -> dict[str, float | None]:
+    """Disparity metrics over the sufficient groups of one attribute."""
+    ok = [r for r in rows if r["sufficient"]]
+    dp_d, dp_r = _spread([r["selection_rate"] for r in ok])
+    tpr_d, tpr_r = _spread([r["tpr"] for r in ok])
+    fpr_d, fpr_r = _spread([r["fpr"] for r in ok])
+    acc_d, _ = _spread([r["accuracy"] for r in ok])
+    eo_d = None if tpr_d is None or fpr_d is None else max(tpr_d, fpr_d)
+    eo_r = None if tpr_r is None or fpr_r is None else min(tpr_r, fpr_r)
+    return {
+        "demographic_parity_difference": dp_d,
+        "demographic_parity_ratio": dp_r,
+        "equalized_odds_difference": eo_d,
+        "equalized_odds_ratio": eo_r,
+        "accuracy_difference": acc_d,
+    }
+
+
+class FairnessCheck(Check):
+    """Group fairness of the test-split predictions."""
+
+    name = "fairness"
+    config_model = FairnessConfig
+    metric_patterns = tuple(f"fairness.{{attr}}.{m}" for m in DISPARITY_METRICS) + ("fairness.{attr}.n_small_groups",)
+
+    def run(self, ctx: AuditContext) -> CheckResult:
+        """Audit every sensitive attribute (and their intersection)."""
+        cfg: FairnessConfig = self.config  # type: ignore[assignment]
+        sens = ctx.sensitive
+        if sens is None or sens.shape[1] == 0:
+            return CheckResult(name=self.name, status="skipped", error="no sensitive columns given (data.sensitive)")
+        pred = ctx.predictions
+        attrs: dict[str, pd.Series] = {c: sens[c] for c in sens.columns}
+        if cfg.intersections and len(attrs) >= 2:
+            cols = list(sens.columns)
+            attrs[INTERSECTION_SEP.join(cols)] = sens[cols].astype(str).agg(" & ".join, axis=1)
+        metrics: dict[str, float | None] = {}
+        findings: list[Finding] = []
+        tables: dict[str, Any] = {}
+        for attr, groups in attrs.items():
+            rows = _group_table(pred.y_true, pred.y_pred, groups, pred.positive_index, cfg.min_group_size)
+            disp = disparities(rows)
+            small = [r for r in rows if not r["sufficient"]]
+            for m, v in disp.items():
+                metrics[f"fairness.{attr}.{m}"] = v
+            metrics[f"fairness.{attr}.n_small_groups"] = float(len(small))
+            tables[attr] = {"groups": rows, "disparities": disp}
+            if small:
+                listed = ", ".join(f"{r['group']} (n={r['size']})" for r in small[:8])
+                findings.append(Finding(
+                    "warn",
+                    f"{attr}: {len(small)} group(s) below min_group_size={cfg.min_group_size} are reported but not "
+                    f"compared (insufficient evidence): {listed}{' …' if len(small) > 8 else ''}",
+                    source=self.name,
+                ))
+            if disp["demographic_parity_difference"] is None:
+                findings.append(Finding(
+                    "warn", f"{attr}: fewer than two groups with enough members; disparities cannot be measured",
+                    source=self.name))
+        for m, larger_is_worse in DISPARITY_METRICS.items():
+            vals = [v for k, v in metrics.items() if k.endswith("." + m) and v is not None]
+            metrics[f"fairness.{WORST}.{m}"] = (max(vals) if larger_is_worse else min(vals)) if vals else None
+        return CheckResult(
+            name=self.name, metrics=metrics, findings=findings,
+            details={"attributes": tables, "positive_label": pred.labels[pred.positive_index],
+                     "min_group_size": cfg.min_group_size},
+        )

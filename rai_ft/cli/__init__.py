@@ -1,0 +1,70 @@
+"""The ``rai-ft`` command: one module per subcommand, each with ``add_parser`` and ``handle``.
+
+Exit codes: 0 pass (or warn), 1 gate failed, 2 bad input or spec, 3 runtime error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from types import ModuleType
+
+from rai_ft import __version__
+from rai_ft.errors import EXIT_BAD_INPUT, EXIT_RUNTIME, SpecError
+
+__all__ = ["main", "build_parser", "COMMANDS"]
+
+
+def _commands() -> dict[str, ModuleType]:
+    from rai_ft.cli import audit, gate, report, run, validate
+
+    return {"run": run, "audit": audit, "gate": gate, "report": report, "validate": validate}
+
+
+COMMANDS = ("run", "audit", "gate", "report", "validate")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="rai-ft",
+        description="Fine-tune transformer models under guard and audit them before they ship.",
+        epilog="Exit codes: 0 pass or warn, 1 gate failed, 2 bad input/spec, 3 runtime error.",
+    )
+    parser.add_argument("--version", action="version", version=f"rai-ft {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module in _commands().items():
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help(sys.stderr)
+        return EXIT_BAD_INPUT
+    handler = _commands()[args.command].handle
+    try:
+        return handler(args)
+    except SpecError as exc:
+        print(f"rai-ft: error: {exc.one_line()}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("rai-ft: interrupted; no report was written", file=sys.stderr)
+        return EXIT_RUNTIME
+    except Exception as exc:  # noqa: BLE001 - the CLI turns any crash into exit 3 with one line
+        if args.debug:
+            traceback.print_exc()
+        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        print(f"rai-ft: runtime error: {last} (rerun with --debug for the traceback)", file=sys.stderr)
+        return EXIT_RUNTIME
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""``rai-ft run SPEC``: an audited fine-tune."""
+
+from __future__ import annotations
+
+import argparse
+
+from rai_ft.cli._common import add_output_args, exit_for, print_outcome
+
+__all__ = ["add_parser", "handle"]
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the subcommand."""
+    p = sub.add_parser(
+        "run", help="fine-tune a model under the spec's policy and write an audit report",
+        description="Fine-tune as SPEC says (guards from its policy), audit the result on the test split, apply "
+                    "the policy's gate and write <output>/<name>-<time>/ with audit.json, report.html, "
+                    "model_card.md and model/. Exit 0 pass/warn, 1 gate failed, 2 bad spec, 3 runtime error.")
+    p.add_argument("spec", metavar="SPEC", help="run spec YAML, e.g. audits/demo.yaml")
+    add_output_args(p)
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Run the spine and print where the report is."""
+    from rai_ft.pipeline import run
+
+    run_dir, doc = run(args.spec, args.output, quiet=args.quiet, policy_override=args.policy)
+    print_outcome(run_dir, doc)
+    return exit_for(doc["gate"]["status"])

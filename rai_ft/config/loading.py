@@ -1,0 +1,89 @@
+"""Read YAML files into pydantic models, turning every problem into a one-line :class:`SpecError`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from rai_ft.errors import MSG_BAD_YAML, MSG_FILE_NOT_FOUND, MSG_NOT_UTF8, MSG_UNKNOWN_KEY, SpecError
+
+__all__ = ["StrictModel", "read_yaml", "load_model_file", "validation_error_to_spec_error"]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class StrictModel(BaseModel):
+    """Base of every config model: unknown keys are errors, never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML mapping from *path*.
+
+    Raises:
+        SpecError: the file is missing, not UTF-8, not YAML, or not a mapping.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise SpecError(MSG_FILE_NOT_FOUND.format(path=p), file=p)
+    raw = p.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(MSG_NOT_UTF8.format(position=exc.start), file=p) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SpecError(MSG_BAD_YAML.format(detail=f"{where}{problem}"), file=p) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise SpecError("top level must be a mapping of keys to values", file=p)
+    return data
+
+
+def _loc_to_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def validation_error_to_spec_error(exc: ValidationError, file: str | Path | None) -> SpecError:
+    """Turn the first pydantic error into a one-line SpecError naming the field path."""
+    errors = exc.errors()
+    first = errors[0]
+    # Discriminated unions put the tag in the location (adapter.lora.r); drop tags that are not keys.
+    loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    field = _loc_to_path(loc) or None
+    if first["type"] == "extra_forbidden":
+        message = MSG_UNKNOWN_KEY
+    elif first["type"] == "missing":
+        message = "required field is missing"
+    else:
+        message = first["msg"]
+        if message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+    more = len(errors) - 1
+    if more:
+        message += f" (and {more} more error{'s' if more > 1 else ''})"
+    return SpecError(message, file=file, field=field)
+
+
+def load_model_file(path: str | Path, model: type[M]) -> M:
+    """Read *path* as YAML and validate it as *model*."""
+    data = read_yaml(path)
+    try:
+        return model.model_validate(data, context={"file": str(path)})
+    except ValidationError as exc:
+        raise validation_error_to_spec_error(exc, path) from None

@@ -1,0 +1,115 @@
+"""The policy (``policies/*.yaml``): which guards run, check settings, and the thresholds the gate applies."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+
+from rai_ft.config.loading import StrictModel, load_model_file
+from rai_ft.errors import MSG_UNKNOWN_METRIC
+
+__all__ = ["Threshold", "Policy", "load_policy", "known_metric_patterns", "metric_is_known"]
+
+
+class Threshold(StrictModel):
+    """One gate rule: ``metric`` must be ``>= min`` and/or ``<= max``."""
+
+    metric: str = Field(..., min_length=1)
+    min: float | None = None
+    max: float | None = None
+    severity: Literal["fail", "warn"] = "fail"
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _has_a_bound(self) -> "Threshold":
+        if self.min is None and self.max is None:
+            raise ValueError("a threshold needs min, max or both")
+        for bound in (self.min, self.max):
+            if bound is not None and not math.isfinite(bound):
+                raise ValueError("threshold bounds must be finite numbers")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min is greater than max")
+        return self
+
+    @field_validator("metric")
+    @classmethod
+    def _metric_known(cls, v: str) -> str:
+        if not metric_is_known(v):
+            raise ValueError(MSG_UNKNOWN_METRIC.format(metric=v, known=", ".join(known_metric_patterns())))
+        return v
+
+
+class Policy(StrictModel):
+    """Guards to run, per-check settings, and thresholds for the gate."""
+
+    name: str = Field(..., min_length=1)
+    description: str = ""
+    guards: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    checks: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    thresholds: list[Threshold] = Field(default_factory=list)
+
+    @field_validator("guards")
+    @classmethod
+    def _guards_known(cls, v: dict[str, dict[str, Any]], info: ValidationInfo) -> dict[str, dict[str, Any]]:
+        from rai_ft.guards import GUARDS
+
+        return _validate_section(v, GUARDS, "guard")
+
+    @field_validator("checks")
+    @classmethod
+    def _checks_known(cls, v: dict[str, dict[str, Any]], info: ValidationInfo) -> dict[str, dict[str, Any]]:
+        from rai_ft.checks import CHECKS
+
+        return _validate_section(v, CHECKS, "check")
+
+    def check_config(self, name: str) -> Any:
+        """The validated config object of check *name* (its defaults when the policy says nothing)."""
+        from rai_ft.checks import CHECKS
+
+        return CHECKS[name].config_model.model_validate(self.checks.get(name, {}) or {})
+
+    def guard_config(self, name: str) -> Any:
+        """The validated config object of guard *name*."""
+        from rai_ft.guards import GUARDS
+
+        return GUARDS[name].config_model.model_validate(self.guards.get(name, {}) or {})
+
+
+def _validate_section(section: dict[str, Any], registry: dict[str, Any], kind: str) -> dict[str, Any]:
+    """Validate each entry of a guards/checks mapping with its registered config model."""
+    for name, cfg in section.items():
+        if name not in registry:
+            raise ValueError(f"unknown {kind} {name!r}; available: {', '.join(sorted(registry)) or 'none'}")
+        try:
+            registry[name].config_model.model_validate(cfg or {})
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = ".".join(str(p) for p in err["loc"])
+            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            raise ValueError(f"{name}.{loc}: {msg}" if loc else f"{name}: {msg}") from None
+    return section
+
+
+def known_metric_patterns() -> list[str]:
+    """All metric name patterns the registered checks can produce (``{attr}`` = a sensitive attribute)."""
+    from rai_ft.checks import CHECKS
+
+    return [m for check in CHECKS.values() for m in check.metric_patterns]
+
+
+def metric_is_known(metric: str) -> bool:
+    """True if *metric* matches a pattern of a registered check."""
+    parts = metric.split(".")
+    for pattern in known_metric_patterns():
+        pparts = pattern.split(".")
+        if len(pparts) == len(parts) and all(pp == "{attr}" or pp == p for pp, p in zip(pparts, parts)):
+            return True
+    return False
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Load and validate a policy file."""
+    return load_model_file(path, Policy)

@@ -1,0 +1,98 @@
+"""The gate: a policy's thresholds applied to an audit's metrics, failing closed.
+
+A threshold whose metric is missing, ``null`` or NaN fails (whatever its severity: an unmeasured
+risk is not a pass), and so does one whose producing check crashed. Output as a dict for
+audit.json, JUnit XML for CI, and a markdown summary for a CI job page.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+from rai_ft.config.policy import Policy
+
+__all__ = ["evaluate_gate", "gate_to_junit", "gate_to_markdown", "STATUS_ORDER"]
+
+STATUS_ORDER = {"pass": 0, "warn": 1, "fail": 2}
+
+
+def _producer(metric: str) -> str:
+    return metric.split(".", 1)[0]
+
+
+def evaluate_gate(policy: Policy, metrics: dict[str, Any], check_status: dict[str, str] | None = None) -> dict[str, Any]:
+    """Apply *policy*'s thresholds to *metrics*.
+
+    Args:
+        policy: The policy whose thresholds apply.
+        metrics: Flat metric name -> value (None / NaN = not measured).
+        check_status: check name -> ``ok`` / ``error`` / ``skipped``; a threshold on an errored
+            check's metric fails with that reason.
+
+    Returns:
+        ``{"status": pass|warn|fail, "policy": name, "results": [...]}``, one result per threshold.
+    """
+    check_status = check_status or {}
+    results = []
+    for th in policy.thresholds:
+        value = metrics.get(th.metric)
+        limit = " and ".join(p for p in (f">= {th.min:g}" if th.min is not None else "",
+                                          f"<= {th.max:g}" if th.max is not None else "") if p)
+        status_of_check = check_status.get(_producer(th.metric))
+        if status_of_check == "error":
+            verdict, reason = "fail", f"check {_producer(th.metric)!r} crashed; failing closed"
+            value = None
+        elif value is None or (isinstance(value, float) and math.isnan(value)):
+            verdict, reason = "fail", "metric missing or not measurable; failing closed"
+            value = None
+        else:
+            value = float(value)
+            ok = (th.min is None or value >= th.min) and (th.max is None or value <= th.max)
+            verdict = "pass" if ok else th.severity
+            reason = f"{value:.4g} {'meets' if ok else 'violates'} {limit}"
+        results.append({"metric": th.metric, "value": value, "min": th.min, "max": th.max,
+                        "severity": th.severity, "status": verdict, "reason": reason,
+                        "description": th.description})
+    worst = max((STATUS_ORDER[r["status"]] for r in results), default=0)
+    status = {v: k for k, v in STATUS_ORDER.items()}[worst]
+    return {"status": status, "policy": policy.name, "results": results}
+
+
+def gate_to_junit(gate: dict[str, Any], suite_name: str = "rai-ft gate") -> str:
+    """JUnit XML: one testcase per threshold; fail = failure, warn = a passing case with system-out."""
+    results = gate["results"]
+    failures = sum(r["status"] == "fail" for r in results)
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             f'<testsuites name={quoteattr(suite_name)} tests="{len(results)}" failures="{failures}">',
+             f'  <testsuite name={quoteattr(gate["policy"])} tests="{len(results)}" failures="{failures}">']
+    for r in results:
+        lines.append(f'    <testcase classname={quoteattr("rai_ft.gate." + gate["policy"])} name={quoteattr(r["metric"])}>')
+        if r["status"] == "fail":
+            lines.append(f'      <failure message={quoteattr(r["reason"])}>{escape(r["reason"])}</failure>')
+        elif r["status"] == "warn":
+            lines.append(f'      <system-out>WARN: {escape(r["reason"])}</system-out>')
+        lines.append("    </testcase>")
+    lines += ["  </testsuite>", "</testsuites>", ""]
+    return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def gate_to_markdown(gate: dict[str, Any], run_id: str | None = None) -> str:
+    """A markdown table for a CI job summary."""
+    icon = {"pass": "✅ pass", "warn": "⚠️ warn", "fail": "❌ fail"}
+    head = f"## rai-ft gate: {icon[gate['status']]}"
+    lines = [head, "", f"Policy **{_md(gate['policy'])}**" + (f", run `{_md(run_id)}`" if run_id else ""), "",
+             "| metric | value | limit | severity | result |", "|---|---|---|---|---|"]
+    for r in gate["results"]:
+        limit = " and ".join(p for p in (f"≥ {r['min']:g}" if r["min"] is not None else "",
+                                          f"≤ {r['max']:g}" if r["max"] is not None else "") if p)
+        value = "—" if r["value"] is None else f"{r['value']:.4g}"
+        lines.append(f"| `{_md(r['metric'])}` | {value} | {limit} | {r['severity']} | {icon[r['status']]} |")
+    if not gate["results"]:
+        lines.append("| (no thresholds in policy) | | | | |")
+    return "\n".join(lines) + "\n"

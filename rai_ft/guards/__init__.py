@@ -1,0 +1,15 @@
+"""Guard registry. Adding a guard = one module + one line in ``GUARDS``."""
+
+from __future__ import annotations
+
+from rai_ft.guards.base import Guard, GuardConfig
+
+__all__ = ["Guard", "GuardConfig", "GUARDS", "build_guards"]
+
+# name -> Guard class. Registered explicitly, one line each.
+GUARDS: dict[str, type[Guard]] = {}
+
+
+def build_guards(guard_configs: dict[str, dict]) -> list[Guard]:
+    """Instantiate the guards a policy asks for, in policy order."""
+    return [GUARDS[name](GUARDS[name].config_model.model_validate(cfg or {})) for name, cfg in guard_configs.items()]

@@ -1,0 +1,74 @@
+"""The :class:`Guard` base: no-op hooks the training loop calls at fixed points."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rai_ft.config.loading import StrictModel
+from rai_ft.results import Finding
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+    from rai_ft.training.context import TrainContext
+
+__all__ = ["Guard", "GuardConfig"]
+
+
+class GuardConfig(StrictModel):
+    """Base of guard configs (policy ``guards: {<name>: {...}}``); unknown keys are errors."""
+
+
+class Guard:
+    """A policy-driven wrapper around training. Override only the hooks you need.
+
+    Hooks run in this order: ``preflight`` (before any model is trained: raise
+    :class:`~rai_ft.errors.UnsupportedError` to refuse), ``wrap_model``, ``wrap_optimizer``,
+    ``wrap_loader``, then per epoch ``on_epoch_start`` / ``on_step_end`` / ``on_epoch_end``,
+    then ``on_train_end``; ``findings`` and ``metrics`` are collected into audit.json.
+    """
+
+    name: ClassVar[str] = "guard"
+    config_model: ClassVar[type[GuardConfig]] = GuardConfig
+
+    def __init__(self, config: GuardConfig) -> None:
+        self.config = config
+
+    def preflight(self, ctx: "TrainContext") -> None:
+        """Refuse an impossible combination before training starts."""
+
+    def wrap_model(self, model: "torch.nn.Module", ctx: "TrainContext") -> "torch.nn.Module":
+        """Return the model to train (possibly wrapped)."""
+        return model
+
+    def wrap_optimizer(self, optimizer: "torch.optim.Optimizer", ctx: "TrainContext") -> "torch.optim.Optimizer":
+        """Return the optimizer to use (possibly wrapped)."""
+        return optimizer
+
+    def wrap_loader(self, loader: Any, ctx: "TrainContext") -> Any:
+        """Return the training data loader to use (possibly wrapped)."""
+        return loader
+
+    def on_epoch_start(self, epoch: int, ctx: "TrainContext") -> None:
+        """Called before each epoch."""
+
+    def on_step_end(self, step: int, loss: float, ctx: "TrainContext") -> None:
+        """Called after each optimizer step."""
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float], ctx: "TrainContext") -> None:
+        """Called after each epoch with its train/validation logs."""
+
+    def on_train_end(self, ctx: "TrainContext") -> None:
+        """Called once after training (after the best weights are restored)."""
+
+    def findings(self) -> list[Finding]:
+        """Observations for the audit record."""
+        return []
+
+    def metrics(self) -> dict[str, float | None]:
+        """Flat metrics (``privacy.epsilon`` …) the gate can threshold."""
+        return {}
+
+    def summary(self) -> dict[str, Any]:
+        """Free-form JSON-ready details for audit.json and the report."""
+        return {}

@@ -1,0 +1,222 @@
+"""The spine: spec -> data -> model + adapter -> guarded training -> predictions once -> checks -> gate -> report.
+
+``run`` fine-tunes and audits; ``audit`` evaluates an existing model without training. Both write a run
+directory atomically: ``audit.json`` (schema-validated), ``report.html``, ``model_card.md`` and, for
+``run``, the weights under ``model/``.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from rai_ft import SCHEMA_VERSION
+from rai_ft.checks import AuditContext, Predictions, run_checks
+from rai_ft.checks.fairness import INTERSECTION_SEP, WORST
+from rai_ft.config import Policy, Spec, load_policy, load_spec
+from rai_ft.data.loading import LABEL, TEXT, DataBundle, load_data, sha256_file
+from rai_ft.errors import SpecError
+from rai_ft.gate import evaluate_gate
+from rai_ft.guards import build_guards
+from rai_ft.record import AUDIT_FILE, environment, sanitize, staged_run_dir, validate_audit, write_text_atomic
+from rai_ft.render import CARD_FILE, REPORT_FILE, render_card, render_html
+from rai_ft.results import Finding
+
+__all__ = ["Prepared", "prepare", "run", "audit", "check_policy_against_spec", "new_run_dir"]
+
+
+@dataclass
+class Prepared:
+    """A validated spec with its policy."""
+
+    spec: Spec
+    policy: Policy
+    policy_path: Path
+
+
+def check_policy_against_spec(policy: Policy, policy_path: Path, spec: Spec) -> None:
+    """Refuse thresholds on fairness attributes the data does not have (before any work)."""
+    allowed = set(spec.data.sensitive) | {WORST}
+    if len(spec.data.sensitive) >= 2:
+        allowed.add(INTERSECTION_SEP.join(spec.data.sensitive))
+    for i, th in enumerate(policy.thresholds):
+        parts = th.metric.split(".")
+        if parts[0] == "fairness" and len(parts) == 3 and parts[1] not in allowed:
+            raise SpecError(f"attribute {parts[1]!r} is not a sensitive column of spec {spec.name!r} "
+                            f"(allowed: {', '.join(sorted(allowed))})", file=policy_path,
+                            field=f"thresholds[{i}].metric")
+
+
+def prepare(spec_path: str | Path, policy_override: str | Path | None = None) -> Prepared:
+    """Load and cross-check a spec and its policy."""
+    spec = load_spec(spec_path)
+    policy_path = Path(policy_override) if policy_override else spec.resolve_path(spec.policy)
+    policy = load_policy(policy_path)
+    check_policy_against_spec(policy, policy_path, spec)
+    return Prepared(spec, policy, policy_path)
+
+
+def new_run_dir(output_root: Path, name: str) -> Path:
+    """A fresh run directory path ``<root>/<name>-<UTC time>`` (suffixed if taken)."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    candidate = output_root / f"{name}-{stamp}"
+    n = 2
+    while candidate.exists():
+        candidate = output_root / f"{name}-{stamp}-{n}"
+        n += 1
+    return candidate
+
+
+def _predict(model: Any, tokenizer: Any, data: DataBundle, spec: Spec, label_order: list[str] | None = None,
+             progress: bool = True) -> Predictions:
+    from rai_ft.modeling.inference import predict_proba
+
+    proba = predict_proba(model, tokenizer, data.test[TEXT].tolist(), spec.train.max_length,
+                          spec.train.eval_batch_size, desc="predict test", progress=progress)
+    if label_order is not None and label_order != data.labels:  # external model with its own label order
+        proba = proba[:, [label_order.index(lab) for lab in data.labels]]
+    return Predictions(y_true=data.test[LABEL].to_numpy(), y_pred=proba.argmax(axis=1), proba=proba,
+                       labels=data.labels, positive_index=data.positive_index)
+
+
+def _build_record(kind: str, run_dir: Path, prep: Prepared, data: DataBundle, model_info: dict[str, Any],
+                  training: dict[str, Any] | None, results: list[Any], guards: list[Any]) -> dict[str, Any]:
+    spec, policy = prep.spec, prep.policy
+    metrics: dict[str, Any] = {}
+    findings: list[Finding] = []
+    for r in results:
+        metrics.update(r.metrics)
+        findings.extend(r.findings)
+        if r.status != "ok":
+            findings.append(Finding("fail" if r.status == "error" else "warn",
+                                    f"check {r.name} {r.status}: {r.error}", source=r.name))
+    guard_section = {}
+    for g in guards:
+        metrics.update(g.metrics())
+        findings.extend(g.findings())
+        guard_section[g.name] = {"config": g.config.model_dump(), "summary": g.summary()}
+    gate = evaluate_gate(policy, metrics, {r.name: r.status for r in results})
+    label_counts = data.test[LABEL].value_counts().to_dict()
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "run_id": run_dir.name,
+        "kind": kind,
+        "status": gate["status"],
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "spec": spec.model_dump(mode="json"),
+        "spec_file": str(spec.source_file) if spec.source_file else None,
+        "policy": {"resolved": policy.model_dump(mode="json"), "file": str(prep.policy_path),
+                   "sha256": sha256_file(prep.policy_path)},
+        "environment": environment(),
+        "seeds": {"train": spec.train.seed, "split": spec.data.split.seed},
+        "data": {
+            "files": data.files, "fingerprint": data.fingerprint, "labels": data.labels,
+            "positive_label": data.labels[data.positive_index], "sensitive": data.sensitive,
+            "sizes": {"train": len(data.train), "validation": len(data.validation), "test": len(data.test)},
+            "label_distribution": {"test": {data.labels[int(k)]: int(v) for k, v in label_counts.items()}},
+            "provenance": data.provenance,
+        },
+        "model": model_info,
+        "training": training,
+        "checks": {r.name: r.to_dict() for r in results},
+        "metrics": metrics,
+        "findings": [f.to_dict() for f in findings],
+        "guards": guard_section,
+        "gate": gate,
+    }
+    doc = sanitize(doc)
+    validate_audit(doc)
+    return doc
+
+
+def _write_outputs(tmp: Path, doc: dict[str, Any]) -> None:
+    import json
+
+    write_text_atomic(tmp / AUDIT_FILE, json.dumps(doc, indent=2, allow_nan=False) + "\n")
+    write_text_atomic(tmp / REPORT_FILE, render_html(doc))
+    write_text_atomic(tmp / CARD_FILE, render_card(doc))
+
+
+def _log(msg: str, quiet: bool) -> None:
+    if not quiet:
+        print(msg, file=sys.stderr, flush=True)
+
+
+def run(spec_path: str | Path, output_root: str | Path = "reports", quiet: bool = False,
+        policy_override: str | Path | None = None) -> tuple[Path, dict[str, Any]]:
+    """Fine-tune and audit as *spec_path* says. Returns (run directory, audit document)."""
+    from rai_ft.modeling.adapters import apply_adapter, count_parameters
+    from rai_ft.modeling.artifacts import model_meta, save_model, weights_sha256
+    from rai_ft.modeling.loading import load_classifier, load_tokenizer, resolve_base
+    from rai_ft.training.context import TrainContext
+    from rai_ft.training.loop import train_model
+    from rai_ft.training.seed import seed_everything
+
+    prep = prepare(spec_path, policy_override)
+    spec = prep.spec
+    guards = build_guards(prep.policy.guards)
+    data = load_data(spec)
+    _log(f"data: {len(data.train)} train / {len(data.validation)} validation / {len(data.test)} test, "
+         f"labels {data.labels}", quiet)
+    seed_everything(spec.train.seed)
+    location = resolve_base(spec.model.base)
+    tokenizer = load_tokenizer(location, spec.model.revision)
+    model = load_classifier(location, data.labels, spec.model.revision, spec.model.allow_pickle)
+    steps_per_epoch = -(-len(data.train) // spec.train.batch_size)
+    model = apply_adapter(model, spec.model.adapter, steps_per_epoch * spec.train.epochs)
+    trainable, total = count_parameters(model)
+    _log(f"model: {spec.model.base} + {spec.model.adapter.method} ({trainable:,} of {total:,} parameters trainable)",
+         quiet)
+    ctx = TrainContext(spec=spec, policy=prep.policy, data=data, model=model, tokenizer=tokenizer,
+                       steps_per_epoch=steps_per_epoch, total_steps=steps_per_epoch * spec.train.epochs)
+    summary = train_model(ctx, guards, progress=not quiet)
+    model = ctx.model
+    _log(f"trained {summary.epochs_run} epoch(s), {summary.steps} steps in {summary.seconds:.1f}s", quiet)
+    preds = _predict(model, tokenizer, data, spec, progress=not quiet)
+    actx = AuditContext(spec=spec, policy=prep.policy, predictions=preds, texts=data.test[TEXT].tolist(),
+                        sensitive=data.test[data.sensitive], model=model, tokenizer=tokenizer,
+                        train_texts=data.train[TEXT].tolist())
+    results = run_checks(actx)
+    final = new_run_dir(Path(output_root), spec.name)
+    with staged_run_dir(final) as tmp:
+        save_model(model, tokenizer, tmp / "model",
+                   model_meta(model, spec.model.base, spec.model.adapter.method, data.labels, data.positive_index,
+                              spec.train.max_length))
+        model_info = {"base": spec.model.base, "method": spec.model.adapter.method, "dir": "model",
+                      "weights_sha256": weights_sha256(tmp / "model"),
+                      "trainable_parameters": summary.trainable_parameters, "total_parameters": summary.total_parameters}
+        doc = _build_record("run", final, prep, data, model_info, summary.to_dict(), results, guards)
+        _write_outputs(tmp, doc)
+    return final, doc
+
+
+def audit(spec_path: str | Path, model_dir: str | Path, output_root: str | Path = "reports", quiet: bool = False,
+          policy_override: str | Path | None = None) -> tuple[Path, dict[str, Any]]:
+    """Audit an existing model (a rai-ft ``model/`` dir or any HF classifier) on the spec's data; no training."""
+    from rai_ft.modeling.artifacts import load_saved_model, weights_sha256
+
+    prep = prepare(spec_path, policy_override)
+    spec = prep.spec
+    data = load_data(spec)
+    model, tokenizer, meta = load_saved_model(model_dir, labels=data.labels, allow_pickle=spec.model.allow_pickle)
+    model_labels = meta.get("model_labels", meta["labels"])
+    if sorted(model_labels) != sorted(data.labels):
+        raise SpecError(f"model labels {model_labels} do not match data labels {data.labels}", field="--model")
+    preds = _predict(model, tokenizer, data, spec, label_order=list(model_labels), progress=not quiet)
+    actx = AuditContext(spec=spec, policy=prep.policy, predictions=preds, texts=data.test[TEXT].tolist(),
+                        sensitive=data.test[data.sensitive], model=model, tokenizer=tokenizer,
+                        train_texts=data.train[TEXT].tolist())
+    results = run_checks(actx)
+    final = new_run_dir(Path(output_root), f"{spec.name}-audit")
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    model_info = {"base": meta.get("base", str(model_dir)), "method": meta.get("method", "external"),
+                  "dir": str(Path(model_dir).resolve()), "weights_sha256": weights_sha256(Path(model_dir)),
+                  "trainable_parameters": trainable, "total_parameters": sum(p.numel() for p in model.parameters())}
+    with staged_run_dir(final) as tmp:
+        doc = _build_record("audit", final, prep, data, model_info, None, results, [])
+        _write_outputs(tmp, doc)
+    return final, doc
+

@@ -1,0 +1,141 @@
+"""audit.json: building, schema validation, and atomic writing of the run directory."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import json
+import math
+import os
+import platform
+import shutil
+import sys
+import tempfile
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+__all__ = ["AUDIT_FILE", "environment", "sanitize", "validate_audit", "write_text_atomic", "read_audit",
+           "staged_run_dir", "AuditSchemaError"]
+
+AUDIT_FILE = "audit.json"
+_LIBRARIES = ("rai-ft", "torch", "transformers", "peft", "datasets", "fairlearn", "scikit-learn", "numpy",
+              "pandas", "opacus", "textattack", "captum", "shap", "huggingface_hub", "pydantic")
+
+
+class AuditSchemaError(RuntimeError):
+    """audit.json does not match its schema (a bug in rai-ft, or a hand-edited file)."""
+
+
+def environment() -> dict[str, Any]:
+    """Python, platform and installed library versions."""
+    libs: dict[str, str | None] = {}
+    for name in _LIBRARIES:
+        try:
+            libs[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            libs[name] = None
+    return {"python": sys.version.split()[0], "platform": platform.platform(), "libraries": libs}
+
+
+def sanitize(obj: Any) -> Any:
+    """Make *obj* strict-JSON: NaN/inf -> None, NumPy scalars/arrays -> Python, tuples -> lists."""
+    if isinstance(obj, dict):
+        return {str(k): sanitize(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [sanitize(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return sanitize(obj.tolist())
+    if isinstance(obj, (np.bool_,)):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        value = float(obj)
+        return value if math.isfinite(value) else None
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+@lru_cache(maxsize=1)
+def _schema() -> dict[str, Any]:
+    return json.loads(resources.files("rai_ft").joinpath("schema/audit.schema.json").read_text(encoding="utf-8"))
+
+
+def validate_audit(doc: dict[str, Any]) -> None:
+    """Validate *doc* against the shipped JSON Schema.
+
+    Raises:
+        AuditSchemaError: naming the first failing path.
+    """
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(_schema())
+    error = next(iter(sorted(validator.iter_errors(doc), key=lambda e: list(e.path))), None)
+    if error is not None:
+        where = "/".join(str(p) for p in error.path) or "(root)"
+        raise AuditSchemaError(f"audit.json does not match its schema at {where}: {error.message}")
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write *text* to a temporary file beside *path*, then rename it over *path*."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def read_audit(path: str | Path) -> dict[str, Any]:
+    """Read and schema-validate an audit.json (or the audit.json inside a run directory)."""
+    from rai_ft.errors import MSG_FILE_NOT_FOUND, SpecError
+
+    p = Path(path)
+    if p.is_dir():
+        p = p / AUDIT_FILE
+    if not p.is_file():
+        raise SpecError(MSG_FILE_NOT_FOUND.format(path=p), file=p)
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SpecError(f"not a valid audit.json: {exc}", file=p) from None
+    try:
+        validate_audit(doc)
+    except AuditSchemaError as exc:
+        raise SpecError(str(exc), file=p) from None
+    return doc
+
+
+@contextlib.contextmanager
+def staged_run_dir(final: Path) -> Iterator[Path]:
+    """Yield a temporary folder beside *final*; rename it to *final* only if the block succeeds.
+
+    A failed or interrupted run leaves no half-written report directory behind.
+    """
+    if final.exists():
+        raise FileExistsError(f"{final} already exists; choose another --output or run name")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
+    try:
+        yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

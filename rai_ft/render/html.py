@@ -1,0 +1,76 @@
+"""report.html: one self-contained page (inline CSS and SVG, no scripts, no network) from audit.json alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoescape
+
+from rai_ft.render import svg
+
+__all__ = ["render_html", "KPIS"]
+
+KPIS = (
+    ("Test accuracy", "performance.accuracy"),
+    ("Macro F1", "performance.macro_f1"),
+    ("Worst demographic-parity gap", "fairness.worst.demographic_parity_difference"),
+    ("Worst equalized-odds gap", "fairness.worst.equalized_odds_difference"),
+    ("Privacy ε", "privacy.epsilon"),
+    ("Attack success rate", "robustness.attack_success_rate"),
+)
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        return f"{v:.4g}" if abs(v) < 1e5 else f"{v:,.0f}"
+    return str(v)
+
+
+def _limit(r: dict[str, Any]) -> str:
+    parts = []
+    if r.get("min") is not None:
+        parts.append(f"≥ {r['min']:g}")
+    if r.get("max") is not None:
+        parts.append(f"≤ {r['max']:g}")
+    return " and ".join(parts)
+
+
+def _charts(a: dict[str, Any]) -> dict[str, Any]:
+    charts: dict[str, Any] = {"groups": {}}
+    perf = a["checks"].get("performance")
+    if perf and perf["status"] == "ok":
+        charts["confusion"] = svg.confusion_matrix(perf["details"]["labels"], perf["details"]["confusion_matrix"])
+    fair = a["checks"].get("fairness")
+    if fair and fair["status"] == "ok":
+        for attr, t in fair["details"]["attributes"].items():
+            rows = t["groups"]
+            charts["groups"][attr] = svg.grouped_bars(
+                [r["group"] for r in rows],
+                {"selection rate": [r["selection_rate"] for r in rows], "TPR": [r["tpr"] for r in rows],
+                 "FPR": [r["fpr"] for r in rows]},
+                title=f"Group rates by {attr}", flagged=[not r["sufficient"] for r in rows])
+    tr = a.get("training")
+    if tr:
+        charts["loss"] = svg.line_chart({"train loss (per step)": tr.get("step_losses", [])},
+                                        "Training loss", "optimizer step")
+        hist = tr.get("history", [])
+        charts["val"] = svg.line_chart({"val accuracy": [h.get("val_accuracy") for h in hist],
+                                        "val macro-F1": [h.get("val_macro_f1") for h in hist]},
+                                       "Validation metrics", "epoch")
+    return charts
+
+
+def render_html(audit: dict[str, Any]) -> str:
+    """Render the report page for *audit* (a validated audit.json document)."""
+    env = Environment(loader=PackageLoader("rai_ft", "render/templates"),
+                      autoescape=select_autoescape(["html", "j2"], default=True), undefined=ChainableUndefined)
+    findings = sorted(audit["findings"], key=lambda f: {"fail": 0, "warn": 1, "info": 2}[f["severity"]])
+    counts = {s: sum(r["status"] == s for r in audit["gate"]["results"]) for s in ("pass", "warn", "fail")}
+    return env.get_template("report.html.j2").render(
+        a=audit, fmt=_fmt, limit=_limit, findings=findings, counts=counts, kpis=KPIS, charts=_charts(audit))

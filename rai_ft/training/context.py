@@ -1,0 +1,42 @@
+"""What guards see during training."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+    from rai_ft.config import Policy, Spec
+    from rai_ft.data.loading import DataBundle
+
+__all__ = ["TrainContext"]
+
+
+@dataclass
+class TrainContext:
+    """Shared state of one training run. Guards may read everything and write to ``extra``.
+
+    ``clip_gradients`` is switched off by a guard that clips per sample itself (DP).
+    """
+
+    spec: "Spec"
+    policy: "Policy"
+    data: "DataBundle"
+    model: "torch.nn.Module"
+    tokenizer: Any
+    steps_per_epoch: int
+    total_steps: int
+    clip_gradients: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def train_size(self) -> int:
+        """Number of training examples."""
+        return len(self.data.train)
+
+    @property
+    def sample_rate(self) -> float:
+        """Batch size / training-set size (the sampling rate a DP accountant needs)."""
+        return min(1.0, self.spec.train.batch_size / max(1, self.train_size))

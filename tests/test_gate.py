@@ -1,0 +1,75 @@
+"""The gate: pass / warn / fail per threshold, failing closed on missing, NaN or crashed metrics."""
+
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ET
+
+from rai_ft.config.policy import Policy
+from rai_ft.gate import evaluate_gate, gate_to_junit, gate_to_markdown
+
+
+def _policy(*thresholds: dict) -> Policy:
+    return Policy.model_validate({"name": "p", "thresholds": list(thresholds)})
+
+
+def test_pass_warn_fail_and_overall_is_worst() -> None:
+    policy = _policy({"metric": "performance.accuracy", "min": 0.8},
+                     {"metric": "fairness.worst.demographic_parity_difference", "max": 0.1, "severity": "warn"})
+    assert evaluate_gate(policy, {"performance.accuracy": 0.9,
+                                  "fairness.worst.demographic_parity_difference": 0.05})["status"] == "pass"
+    warn = evaluate_gate(policy, {"performance.accuracy": 0.9, "fairness.worst.demographic_parity_difference": 0.2})
+    assert warn["status"] == "warn" and [r["status"] for r in warn["results"]] == ["pass", "warn"]
+    fail = evaluate_gate(policy, {"performance.accuracy": 0.7, "fairness.worst.demographic_parity_difference": 0.2})
+    assert fail["status"] == "fail"
+
+
+def test_bounds_are_inclusive() -> None:
+    policy = _policy({"metric": "performance.accuracy", "min": 0.8, "max": 0.9})
+    assert evaluate_gate(policy, {"performance.accuracy": 0.8})["status"] == "pass"
+    assert evaluate_gate(policy, {"performance.accuracy": 0.9})["status"] == "pass"
+    assert evaluate_gate(policy, {"performance.accuracy": 0.95})["status"] == "fail"
+
+
+def test_missing_metric_fails_closed_even_for_warn_severity() -> None:
+    policy = _policy({"metric": "fairness.sex.demographic_parity_difference", "max": 0.1, "severity": "warn"})
+    result = evaluate_gate(policy, {})
+    assert result["status"] == "fail"
+    assert "failing closed" in result["results"][0]["reason"]
+
+
+def test_nan_and_none_fail_closed() -> None:
+    policy = _policy({"metric": "performance.accuracy", "min": 0.0})
+    assert evaluate_gate(policy, {"performance.accuracy": math.nan})["status"] == "fail"
+    assert evaluate_gate(policy, {"performance.accuracy": None})["status"] == "fail"
+
+
+def test_crashed_check_fails_its_thresholds() -> None:
+    policy = _policy({"metric": "performance.accuracy", "min": 0.0})
+    result = evaluate_gate(policy, {"performance.accuracy": 1.0}, {"performance": "error"})
+    assert result["status"] == "fail" and "crashed" in result["results"][0]["reason"]
+
+
+def test_no_thresholds_passes() -> None:
+    assert evaluate_gate(_policy(), {})["status"] == "pass"
+
+
+def test_junit_has_one_testcase_per_threshold_and_failures() -> None:
+    policy = _policy({"metric": "performance.accuracy", "min": 0.8},
+                     {"metric": "performance.macro_f1", "min": 0.8, "severity": "warn"},
+                     {"metric": "performance.macro_recall", "min": 0.1})
+    gate = evaluate_gate(policy, {"performance.accuracy": 0.5, "performance.macro_f1": 0.5,
+                                  "performance.macro_recall": 0.5})
+    root = ET.fromstring(gate_to_junit(gate))
+    cases = root.findall(".//testcase")
+    assert [c.get("name") for c in cases] == ["performance.accuracy", "performance.macro_f1", "performance.macro_recall"]
+    assert [c.find("failure") is not None for c in cases] == [True, False, False]
+    assert root.get("failures") == "1"
+
+
+def test_markdown_escapes_and_lists_results() -> None:
+    policy = _policy({"metric": "performance.accuracy", "min": 0.8})
+    md = gate_to_markdown(evaluate_gate(Policy.model_validate({"name": "a|<b>", "thresholds": [
+        {"metric": "performance.accuracy", "min": 0.8}]}), {"performance.accuracy": 0.9}), "run-1")
+    assert "a\\|&lt;b&gt;" in md and "`performance.accuracy`" in md and "✅ pass" in md
+    assert policy.thresholds[0].severity == "fail"
