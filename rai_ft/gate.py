@@ -22,7 +22,8 @@ def _producer(metric: str) -> str:
     return metric.split(".", 1)[0]
 
 
-def evaluate_gate(policy: Policy, metrics: dict[str, Any], check_status: dict[str, str] | None = None) -> dict[str, Any]:
+def evaluate_gate(policy: Policy, metrics: dict[str, Any], check_status: dict[str, str] | None = None,
+                  guards_ran: list[str] | None = None) -> dict[str, Any]:
     """Apply *policy*'s thresholds to *metrics*.
 
     Args:
@@ -30,6 +31,8 @@ def evaluate_gate(policy: Policy, metrics: dict[str, Any], check_status: dict[st
         metrics: Flat metric name -> value (None / NaN = not measured).
         check_status: check name -> ``ok`` / ``error`` / ``skipped``; a threshold on an errored
             check's metric fails with that reason.
+        guards_ran: names of the guards the run used; each guard in ``policy.require`` that is not
+            among them fails (``guard.<name>``).
 
     Returns:
         ``{"status": pass|warn|fail, "policy": name, "results": [...]}``, one result per threshold.
@@ -55,6 +58,13 @@ def evaluate_gate(policy: Policy, metrics: dict[str, Any], check_status: dict[st
         results.append({"metric": th.metric, "value": value, "min": th.min, "max": th.max,
                         "severity": th.severity, "status": verdict, "reason": reason,
                         "description": th.description})
+    ran = set(guards_ran or [])
+    for name in policy.require:
+        ok = name in ran
+        results.append({"metric": f"guard.{name}", "value": 1.0 if ok else 0.0, "min": 1.0, "max": None,
+                         "severity": "fail", "status": "pass" if ok else "fail",
+                         "reason": f"guard {name!r} {'was' if ok else 'was not'} used in training; the policy requires it",
+                         "description": f"required guard: {name}"})
     worst = max((STATUS_ORDER[r["status"]] for r in results), default=0)
     status = {v: k for k, v in STATUS_ORDER.items()}[worst]
     return {"status": status, "policy": policy.name, "results": results}

@@ -82,8 +82,26 @@ def _predict(model: Any, tokenizer: Any, data: DataBundle, spec: Spec, label_ord
                        labels=data.labels, positive_index=data.positive_index)
 
 
+def _audit_context(prep: Prepared, data: DataBundle, preds: Predictions, model: Any, tokenizer: Any) -> AuditContext:
+    return AuditContext(spec=prep.spec, policy=prep.policy, predictions=preds, texts=data.test[TEXT].tolist(),
+                        sensitive=data.test[data.sensitive], model=model, tokenizer=tokenizer,
+                        train_texts=data.train[TEXT].tolist(), train_labels=data.train[LABEL].tolist())
+
+
+def _ledger_view(output_root: Path, data: DataBundle, guards: list[Any], trained: bool) -> dict[str, Any] | None:
+    """The privacy-ledger totals this run would bring its data to (None for audits, which train nothing)."""
+    if not trained:
+        return None
+    from rai_ft.privacy.ledger import cumulative, read_ledger
+
+    dp = next((g for g in guards if g.name == "dp"), None)
+    eps = dp.epsilon() if dp else None
+    return cumulative(read_ledger(output_root), data.fingerprint, eps, dp.delta if dp else None)
+
+
 def _build_record(kind: str, run_dir: Path, prep: Prepared, data: DataBundle, model_info: dict[str, Any],
-                  training: dict[str, Any] | None, results: list[Any], guards: list[Any]) -> dict[str, Any]:
+                  training: dict[str, Any] | None, results: list[Any], guards: list[Any],
+                  ledger: dict[str, Any] | None = None) -> dict[str, Any]:
     spec, policy = prep.spec, prep.policy
     metrics: dict[str, Any] = {}
     findings: list[Finding] = []
@@ -98,7 +116,13 @@ def _build_record(kind: str, run_dir: Path, prep: Prepared, data: DataBundle, mo
         metrics.update(g.metrics())
         findings.extend(g.findings())
         guard_section[g.name] = {"config": g.config.model_dump(), "summary": g.summary()}
-    gate = evaluate_gate(policy, metrics, {r.name: r.status for r in results})
+    if ledger is not None:
+        metrics["privacy.cumulative_epsilon"] = ledger["cumulative_epsilon"]
+        if ledger["unbounded"]:
+            findings.append(Finding("warn", "privacy ledger: this data set has been used for training without "
+                                    "differential privacy, so the cumulative ε over released models is unbounded",
+                                    source="privacy"))
+    gate = evaluate_gate(policy, metrics, {r.name: r.status for r in results}, [g.name for g in guards])
     label_counts = data.test[LABEL].value_counts().to_dict()
     doc = {
         "schema_version": SCHEMA_VERSION,
@@ -127,6 +151,8 @@ def _build_record(kind: str, run_dir: Path, prep: Prepared, data: DataBundle, mo
         "guards": guard_section,
         "gate": gate,
     }
+    if ledger is not None:
+        doc["privacy_ledger"] = ledger
     doc = sanitize(doc)
     validate_audit(doc)
     return doc
@@ -176,11 +202,9 @@ def run(spec_path: str | Path, output_root: str | Path = "reports", quiet: bool 
     model = ctx.model
     _log(f"trained {summary.epochs_run} epoch(s), {summary.steps} steps in {summary.seconds:.1f}s", quiet)
     preds = _predict(model, tokenizer, data, spec, progress=not quiet)
-    actx = AuditContext(spec=spec, policy=prep.policy, predictions=preds, texts=data.test[TEXT].tolist(),
-                        sensitive=data.test[data.sensitive], model=model, tokenizer=tokenizer,
-                        train_texts=data.train[TEXT].tolist())
-    results = run_checks(actx)
+    results = run_checks(_audit_context(prep, data, preds, model, tokenizer))
     final = new_run_dir(Path(output_root), spec.name)
+    ledger = _ledger_view(Path(output_root), data, guards, trained=True)
     with staged_run_dir(final) as tmp:
         save_model(model, tokenizer, tmp / "model",
                    model_meta(model, spec.model.base, spec.model.adapter.method, data.labels, data.positive_index,
@@ -188,8 +212,13 @@ def run(spec_path: str | Path, output_root: str | Path = "reports", quiet: bool 
         model_info = {"base": spec.model.base, "method": spec.model.adapter.method, "dir": "model",
                       "weights_sha256": weights_sha256(tmp / "model"),
                       "trainable_parameters": summary.trainable_parameters, "total_parameters": summary.total_parameters}
-        doc = _build_record("run", final, prep, data, model_info, summary.to_dict(), results, guards)
+        doc = _build_record("run", final, prep, data, model_info, summary.to_dict(), results, guards, ledger)
         _write_outputs(tmp, doc)
+    from rai_ft.privacy.ledger import append_entry
+
+    dp = doc["guards"].get("dp", {}).get("summary", {})
+    append_entry(Path(output_root), final.name, data.fingerprint, dp.get("epsilon"), dp.get("delta"),
+                 dp.get("accountant"))
     return final, doc
 
 
@@ -206,10 +235,7 @@ def audit(spec_path: str | Path, model_dir: str | Path, output_root: str | Path 
     if sorted(model_labels) != sorted(data.labels):
         raise SpecError(f"model labels {model_labels} do not match data labels {data.labels}", field="--model")
     preds = _predict(model, tokenizer, data, spec, label_order=list(model_labels), progress=not quiet)
-    actx = AuditContext(spec=spec, policy=prep.policy, predictions=preds, texts=data.test[TEXT].tolist(),
-                        sensitive=data.test[data.sensitive], model=model, tokenizer=tokenizer,
-                        train_texts=data.train[TEXT].tolist())
-    results = run_checks(actx)
+    results = run_checks(_audit_context(prep, data, preds, model, tokenizer))
     final = new_run_dir(Path(output_root), f"{spec.name}-audit")
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     model_info = {"base": meta.get("base", str(model_dir)), "method": meta.get("method", "external"),

@@ -112,3 +112,8 @@ def spec_dict(model_dir: Path, data_path: Path, policy: Path, **overrides: objec
 def tiny_spec(tmp_path: Path, tiny_model_dir: Path, sentiment_csv: Path, lenient_policy: Path) -> Path:
     """A spec file for the tiny model on the synthetic sentiment data."""
     return write_yaml(tmp_path / "spec.yaml", spec_dict(tiny_model_dir, sentiment_csv, lenient_policy))
+
+
+def run_dirs(root: Path) -> list[Path]:
+    """The run directories in a reports folder (not the ledger, lock or hidden staging folders)."""
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))

@@ -10,7 +10,7 @@ import yaml
 
 from rai_ft.cli import main
 from rai_ft.record import validate_audit
-from tests.conftest import write_yaml
+from tests.conftest import run_dirs, write_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,7 +24,7 @@ def test_demo_spec_on_a_few_dozen_examples(tmp_path, capsys) -> None:
     spec = write_yaml(tmp_path / "demo-small.yaml", demo)
 
     code = main(["run", str(spec), "--output", str(tmp_path / "reports"), "--quiet"])
-    run_dir = next((tmp_path / "reports").iterdir())
+    run_dir = run_dirs(tmp_path / "reports")[0]
     doc = json.loads((run_dir / "audit.json").read_text())
     validate_audit(doc)
     assert code == (1 if doc["status"] == "fail" else 0)

@@ -8,6 +8,7 @@ import traceback
 from rai_ft.checks.base import AuditContext, Check, CheckConfig, Predictions
 from rai_ft.checks.fairness import FairnessCheck
 from rai_ft.checks.performance import PerformanceCheck
+from rai_ft.checks.privacy import PrivacyCheck
 from rai_ft.results import CheckResult
 
 __all__ = ["Check", "CheckConfig", "AuditContext", "Predictions", "CHECKS", "DEFAULT_CHECKS", "run_checks"]
@@ -16,10 +17,11 @@ __all__ = ["Check", "CheckConfig", "AuditContext", "Predictions", "CHECKS", "DEF
 CHECKS: dict[str, type[Check]] = {
     PerformanceCheck.name: PerformanceCheck,
     FairnessCheck.name: FairnessCheck,
+    PrivacyCheck.name: PrivacyCheck,
 }
 
 # Checks that run on every audit, whatever the policy says.
-DEFAULT_CHECKS: tuple[str, ...] = ("performance", "fairness")
+DEFAULT_CHECKS: tuple[str, ...] = ("performance", "fairness", "privacy")
 
 
 def run_checks(ctx: AuditContext, names: list[str] | None = None) -> list[CheckResult]:

@@ -55,6 +55,7 @@ class AuditContext:
     model: Any = None
     tokenizer: Any = None
     train_texts: list[str] = field(default_factory=list)
+    train_labels: list[int] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 from pathlib import Path
 from typing import Any, Literal
@@ -38,7 +39,9 @@ class Threshold(StrictModel):
     @classmethod
     def _metric_known(cls, v: str) -> str:
         if not metric_is_known(v):
-            raise ValueError(MSG_UNKNOWN_METRIC.format(metric=v, known=", ".join(known_metric_patterns())))
+            close = difflib.get_close_matches(v, known_metric_patterns(), n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(MSG_UNKNOWN_METRIC.format(metric=v, hint=hint))
         return v
 
 
@@ -50,6 +53,17 @@ class Policy(StrictModel):
     guards: dict[str, dict[str, Any]] = Field(default_factory=dict)
     checks: dict[str, dict[str, Any]] = Field(default_factory=dict)
     thresholds: list[Threshold] = Field(default_factory=list)
+    require: list[str] = Field(default_factory=list, description="Guards a run must have used to pass the gate.")
+
+    @field_validator("require")
+    @classmethod
+    def _required_guards_known(cls, v: list[str]) -> list[str]:
+        from rai_ft.guards import GUARDS
+
+        for name in v:
+            if name not in GUARDS:
+                raise ValueError(f"unknown guard {name!r}; available: {', '.join(sorted(GUARDS))}")
+        return v
 
     @field_validator("guards")
     @classmethod
@@ -94,10 +108,11 @@ def _validate_section(section: dict[str, Any], registry: dict[str, Any], kind: s
 
 
 def known_metric_patterns() -> list[str]:
-    """All metric name patterns the registered checks can produce (``{attr}`` = a sensitive attribute)."""
+    """All metric name patterns registered checks and guards can produce (``{attr}`` = a sensitive attribute)."""
     from rai_ft.checks import CHECKS
+    from rai_ft.guards import GUARDS
 
-    return [m for check in CHECKS.values() for m in check.metric_patterns]
+    return [m for reg in (CHECKS, GUARDS) for item in reg.values() for m in item.metric_patterns]
 
 
 def metric_is_known(metric: str) -> bool:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from rai_ft.guards.base import Guard, GuardConfig
+from rai_ft.guards.deidentify import DeidentifyGuard
+from rai_ft.guards.dp import DPGuard
 
 __all__ = ["Guard", "GuardConfig", "GUARDS", "build_guards"]
 
 # name -> Guard class. Registered explicitly, one line each.
-GUARDS: dict[str, type[Guard]] = {}
+GUARDS: dict[str, type[Guard]] = {
+    DPGuard.name: DPGuard,
+    DeidentifyGuard.name: DeidentifyGuard,
+}
 
 
 def build_guards(guard_configs: dict[str, dict]) -> list[Guard]:

@@ -24,12 +24,13 @@ class Guard:
 
     Hooks run in this order: ``preflight`` (before any model is trained: raise
     :class:`~rai_ft.errors.UnsupportedError` to refuse), ``wrap_model``, ``wrap_optimizer``,
-    ``wrap_loader``, then per epoch ``on_epoch_start`` / ``on_step_end`` / ``on_epoch_end``,
+    ``wrap_loader``, ``wrap_training`` (all three together), then per epoch ``on_epoch_start`` / ``on_step_end`` / ``on_epoch_end``,
     then ``on_train_end``; ``findings`` and ``metrics`` are collected into audit.json.
     """
 
     name: ClassVar[str] = "guard"
     config_model: ClassVar[type[GuardConfig]] = GuardConfig
+    metric_patterns: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: GuardConfig) -> None:
         self.config = config
@@ -48,6 +49,11 @@ class Guard:
     def wrap_loader(self, loader: Any, ctx: "TrainContext") -> Any:
         """Return the training data loader to use (possibly wrapped)."""
         return loader
+
+    def wrap_training(self, model: "torch.nn.Module", optimizer: "torch.optim.Optimizer", loader: Any,
+                      ctx: "TrainContext") -> tuple[Any, Any, Any]:
+        """Wrap model, optimizer and loader together (Opacus needs all three at once)."""
+        return model, optimizer, loader
 
     def on_epoch_start(self, epoch: int, ctx: "TrainContext") -> None:
         """Called before each epoch."""

@@ -67,6 +67,8 @@ def render_card(audit: dict[str, Any]) -> str:
         verdict={"pass": "PASS", "warn": "PASS WITH WARNINGS", "fail": "FAIL"}[audit["gate"]["status"]],
         fairness=fairness if fairness and fairness["status"] == "ok" else None,
         findings=[f for f in audit["findings"] if f["severity"] != "info"],
+        dp=audit["guards"].get("dp", {}).get("summary"),
+        mia=(audit["checks"].get("privacy") or {}).get("details", {}).get("mia"),
         intended_use=audit["spec"].get("description") or
         f"Classifying text like the training data into {', '.join(audit['data']['labels'])}, "
         "as decision support reviewed by a person.",

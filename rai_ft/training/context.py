@@ -18,7 +18,8 @@ __all__ = ["TrainContext"]
 class TrainContext:
     """Shared state of one training run. Guards may read everything and write to ``extra``.
 
-    ``clip_gradients`` is switched off by a guard that clips per sample itself (DP).
+    ``clip_gradients`` is switched off by a guard that clips per sample itself (DP); ``criterion`` replaces
+    the default cross-entropy when a guard needs its own loss object (Opacus ghost clipping).
     """
 
     spec: "Spec"
@@ -29,6 +30,7 @@ class TrainContext:
     steps_per_epoch: int
     total_steps: int
     clip_gradients: bool = True
+    criterion: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -106,11 +106,11 @@ def train_model(ctx: TrainContext, guards: list[Guard], progress: bool = True) -
     """Train ``ctx.model`` in place under *guards*; returns the summary. Best weights are restored."""
     spec = ctx.spec
     tc = spec.train
+    for guard in guards:  # before anything is encoded: a guard may refuse, or transform the data
+        guard.preflight(ctx)
     train_df, val_df = ctx.data.train, ctx.data.validation
     dataset = EncodedDataset(ctx.tokenizer, train_df[TEXT].tolist(), train_df[LABEL].tolist(), tc.max_length)
     loader = make_loader(dataset, ctx.tokenizer, tc.batch_size, tc.seed)
-    for guard in guards:
-        guard.preflight(ctx)
     model = ctx.model
     for guard in guards:
         model = guard.wrap_model(model, ctx)
@@ -120,6 +120,9 @@ def train_model(ctx: TrainContext, guards: list[Guard], progress: bool = True) -
         optimizer = guard.wrap_optimizer(optimizer, ctx)
     for guard in guards:
         loader = guard.wrap_loader(loader, ctx)
+    for guard in guards:
+        model, optimizer, loader = guard.wrap_training(model, optimizer, loader, ctx)
+    criterion = ctx.criterion or F.cross_entropy
     summary = TrainSummary()
     summary.trainable_parameters = sum(p.numel() for p in params)
     summary.total_parameters = sum(p.numel() for p in model.parameters())
@@ -143,15 +146,19 @@ def train_model(ctx: TrainContext, guards: list[Guard], progress: bool = True) -
             if labels.numel() == 0:  # Poisson sampling can draw an empty batch
                 continue
             logits = model(**batch).logits
-            loss = F.cross_entropy(logits, labels)
+            loss = criterion(logits, labels)
             loss.backward()
             if ctx.clip_gradients and tc.max_grad_norm:
                 torch.nn.utils.clip_grad_norm_(params, tc.max_grad_norm)
             optimizer.step()
-            step += 1
-            if adalora is not None:
-                adalora(step)
+            skipped = getattr(optimizer, "_is_last_step_skipped", False)  # virtual batch: not a full step yet
+            if not skipped:
+                step += 1
+                if adalora is not None:
+                    adalora(step)  # AdaLoRA reads the gradients: before zero_grad
             optimizer.zero_grad(set_to_none=True)
+            if skipped:
+                continue
             value = float(loss.detach())
             if not math.isfinite(value):
                 raise FloatingPointError(f"training loss became {value} at step {step}; lower train.learning_rate")

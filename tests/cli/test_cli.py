@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from rai_ft.cli import COMMANDS, main
-from tests.conftest import spec_dict, write_yaml
+from tests.conftest import run_dirs, spec_dict, write_yaml
 
 
 @pytest.fixture()
@@ -18,7 +18,7 @@ def run_dir(tmp_path, tiny_spec, capsys) -> Path:
     code = main(["run", str(tiny_spec), "--output", str(tmp_path / "reports"), "--quiet"])
     out = capsys.readouterr().out
     assert code == 0, out
-    dirs = [p for p in (tmp_path / "reports").iterdir()]
+    dirs = run_dirs(tmp_path / "reports")
     assert len(dirs) == 1
     assert f"report: {dirs[0] / 'report.html'}" in out
     return dirs[0]
@@ -30,7 +30,7 @@ def test_run_writes_complete_run_directory(run_dir: Path) -> None:
     doc = json.loads((run_dir / "audit.json").read_text())
     assert doc["kind"] == "run" and doc["status"] in {"pass", "warn"}
     assert doc["training"]["steps"] > 0
-    assert set(doc["checks"]) == {"performance", "fairness"}
+    assert set(doc["checks"]) == {"performance", "fairness", "privacy"}
     assert doc["model"]["weights_sha256"] and all(len(v) == 64 for v in doc["model"]["weights_sha256"].values())
     assert len(doc["policy"]["sha256"]) == 64 and doc["data"]["files"][0]["sha256"]
     assert doc["environment"]["libraries"]["torch"]
@@ -69,7 +69,7 @@ def test_report_rerenders_from_audit_json_alone(run_dir, capsys) -> None:
 def test_audit_existing_model_reproduces_run_metrics(run_dir, tiny_spec, tmp_path, capsys) -> None:
     out = tmp_path / "audits"
     assert main(["audit", str(tiny_spec), "--model", str(run_dir / "model"), "--output", str(out), "--quiet"]) == 0
-    audited = json.loads(next(out.iterdir()).joinpath("audit.json").read_text())
+    audited = json.loads(run_dirs(out)[0].joinpath("audit.json").read_text())
     original = json.loads((run_dir / "audit.json").read_text())
     assert audited["kind"] == "audit" and audited["training"] is None
     assert audited["metrics"]["performance.accuracy"] == pytest.approx(original["metrics"]["performance.accuracy"])
@@ -95,7 +95,7 @@ def test_bad_spec_exit_2_one_line_no_report_dir(tmp_path, tiny_model_dir, sentim
     spec = write_yaml(tmp_path / "bad.yaml", data)
     err = _bad_input(["run", str(spec), "--output", str(tmp_path / "reports")], capsys)
     assert "data.label" in err and "'nope' not found" in err
-    assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())
+    assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())  # nothing at all
 
 
 def test_policy_threshold_on_attribute_the_data_lacks(tmp_path, tiny_model_dir, sentiment_csv, capsys) -> None:
@@ -130,7 +130,7 @@ def test_runtime_error_is_exit_3_without_partial_report(tmp_path, tiny_spec, cap
     code = main(["run", str(tiny_spec), "--output", str(tmp_path / "reports"), "--quiet"])
     err = capsys.readouterr().err
     assert code == 3 and "disk on fire" in err and "Traceback" not in err
-    assert list((tmp_path / "reports").iterdir()) == []
+    assert run_dirs(tmp_path / "reports") == [] and not any((tmp_path / "reports").glob(".*partial"))
 
 
 def test_every_command_has_help() -> None:

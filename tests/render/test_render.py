@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rai_ft.cli import main
-from tests.conftest import make_sentiment_frame, spec_dict, write_yaml
+from tests.conftest import run_dirs, make_sentiment_frame, spec_dict, write_yaml
 
 EVIL = '<script>alert("x")</script>'
 
@@ -28,7 +28,7 @@ def hostile_run(tmp_path, tiny_model_dir, capsys) -> Path:
     path = write_yaml(tmp_path / "s.yaml", spec)
     assert main(["run", str(path), "--output", str(tmp_path / "r"), "--quiet"]) == 0
     capsys.readouterr()
-    return next((tmp_path / "r").iterdir())
+    return run_dirs(tmp_path / "r")[0]
 
 
 def test_html_escapes_every_data_string(hostile_run: Path) -> None:
