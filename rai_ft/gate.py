@@ -19,7 +19,9 @@ STATUS_ORDER = {"pass": 0, "warn": 1, "fail": 2}
 
 
 def _producer(metric: str) -> str:
-    return metric.split(".", 1)[0]
+    from rai_ft.config.policy import producer_of
+
+    return producer_of(metric) or metric.split(".", 1)[0]
 
 
 def evaluate_gate(policy: Policy, metrics: dict[str, Any], check_status: dict[str, str] | None = None,

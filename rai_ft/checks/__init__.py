@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import traceback
 
+from rai_ft.checks.attribution import AttributionCheck
 from rai_ft.checks.base import AuditContext, Check, CheckConfig, Predictions
 from rai_ft.checks.fairness import FairnessCheck
 from rai_ft.checks.performance import PerformanceCheck
@@ -18,6 +19,7 @@ CHECKS: dict[str, type[Check]] = {
     PerformanceCheck.name: PerformanceCheck,
     FairnessCheck.name: FairnessCheck,
     PrivacyCheck.name: PrivacyCheck,
+    AttributionCheck.name: AttributionCheck,
 }
 
 # Checks that run on every audit, whatever the policy says.
@@ -25,13 +27,17 @@ DEFAULT_CHECKS: tuple[str, ...] = ("performance", "fairness", "privacy")
 
 
 def run_checks(ctx: AuditContext, names: list[str] | None = None) -> list[CheckResult]:
-    """Run the named checks (default: all default checks plus those the policy configures).
+    """Run the named checks (default: the default checks, those the policy configures, and those whose metrics
+    the policy thresholds).
 
     A check that raises is recorded with ``status="error"`` and its traceback's last line, so the
     gate fails closed on its metrics instead of the whole run crashing.
     """
     if names is None:
-        names = list(DEFAULT_CHECKS) + [n for n in ctx.policy.checks if n not in DEFAULT_CHECKS]
+        from rai_ft.config.policy import producer_of
+
+        wanted = list(DEFAULT_CHECKS) + list(ctx.policy.checks) + [producer_of(t.metric) for t in ctx.policy.thresholds]
+        names = [n for i, n in enumerate(wanted) if n in CHECKS and n not in wanted[:i]]
     results = []
     for name in names:
         cls = CHECKS[name]

@@ -12,7 +12,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 from rai_ft.config.loading import StrictModel, load_model_file
 from rai_ft.errors import MSG_UNKNOWN_METRIC
 
-__all__ = ["Threshold", "Policy", "load_policy", "known_metric_patterns", "metric_is_known"]
+__all__ = ["Threshold", "Policy", "load_policy", "known_metric_patterns", "metric_is_known", "producer_of"]
 
 
 class Threshold(StrictModel):
@@ -115,14 +115,26 @@ def known_metric_patterns() -> list[str]:
     return [m for reg in (CHECKS, GUARDS) for item in reg.values() for m in item.metric_patterns]
 
 
+def _matches(pattern: str, metric: str) -> bool:
+    pparts, parts = pattern.split("."), metric.split(".")
+    return len(pparts) == len(parts) and all(pp == "{attr}" or pp == p for pp, p in zip(pparts, parts))
+
+
 def metric_is_known(metric: str) -> bool:
-    """True if *metric* matches a pattern of a registered check."""
-    parts = metric.split(".")
-    for pattern in known_metric_patterns():
-        pparts = pattern.split(".")
-        if len(pparts) == len(parts) and all(pp == "{attr}" or pp == p for pp, p in zip(pparts, parts)):
-            return True
-    return False
+    """True if *metric* matches a pattern of a registered check or guard."""
+    return any(_matches(p, metric) for p in known_metric_patterns())
+
+
+def producer_of(metric: str) -> str | None:
+    """Name of the check or guard whose patterns produce *metric* (None if none does)."""
+    from rai_ft.checks import CHECKS
+    from rai_ft.guards import GUARDS
+
+    for reg in (CHECKS, GUARDS):
+        for name, item in reg.items():
+            if any(_matches(p, metric) for p in item.metric_patterns):
+                return name
+    return None
 
 
 def load_policy(path: str | Path) -> Policy:

@@ -138,6 +138,8 @@ class TrainConfig(StrictModel):
     epochs: int = Field(3, ge=1, le=1000)
     batch_size: int = Field(16, ge=1)
     learning_rate: float = Field(5e-4, gt=0)
+    optimizer: Literal["adamw", "sgd"] = Field("adamw", description="sgd (with momentum) suits DP training.")
+    momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum.")
     weight_decay: float = Field(0.0, ge=0)
     max_length: int = Field(128, ge=4, le=4096)
     seed: int = 13

@@ -118,6 +118,11 @@ class DPGuard(Guard):
                 self._findings.append(Finding("info", f"dp: froze {len(self.frozen)} embedding table(s) for "
                                               "private full fine-tuning", source=self.name,
                                               details={"frozen": self.frozen}))
+        if ctx.spec.train.optimizer == "adamw":
+            self._findings.append(Finding(
+                "info", "dp: AdamW rescales the DP noise per coordinate, which drowns the signal unless the learning "
+                "rate is small; train.optimizer: sgd (DP-SGD with momentum) usually learns better under DP",
+                source=self.name))
         from opacus.validators import ModuleValidator
 
         ctx.model.train()

@@ -69,6 +69,7 @@ def render_card(audit: dict[str, Any]) -> str:
         findings=[f for f in audit["findings"] if f["severity"] != "info"],
         dp=audit["guards"].get("dp", {}).get("summary"),
         mia=(audit["checks"].get("privacy") or {}).get("details", {}).get("mia"),
+        attribution=(audit["checks"].get("attribution") or {}).get("details") or None,
         intended_use=audit["spec"].get("description") or
         f"Classifying text like the training data into {', '.join(audit['data']['labels'])}, "
         "as decision support reviewed by a person.",

@@ -17,6 +17,8 @@ KPIS = (
     ("Worst equalized-odds gap", "fairness.worst.equalized_odds_difference"),
     ("Privacy ε", "privacy.epsilon"),
     ("Attack success rate", "robustness.attack_success_rate"),
+    ("Membership-inference AUC", "privacy.mia_auc"),
+    ("Attribution on identity terms", "explainability.sensitive_token_share"),
 )
 
 
@@ -39,6 +41,22 @@ def _limit(r: dict[str, Any]) -> str:
     if r.get("max") is not None:
         parts.append(f"≤ {r['max']:g}")
     return " and ".join(parts)
+
+
+def _heat(score: float, peak: float) -> str:
+    """Background colour for a word: orange towards the prediction, blue against (colour-blind-safe)."""
+    alpha = 0.0 if not peak else min(1.0, abs(score) / peak) * 0.85
+    rgb = "230,159,0" if score >= 0 else "86,180,233"
+    return f"rgba({rgb},{alpha:.2f})"
+
+
+def _maxabs(words: list) -> float:
+    return max((abs(s) for _, s in words), default=0.0)
+
+
+def _identity(audit: dict[str, Any]) -> set[str]:
+    attr = audit["checks"].get("attribution") or {}
+    return {t.lower() for terms in (attr.get("details") or {}).get("terms", {}).values() for t in terms}
 
 
 def _charts(a: dict[str, Any]) -> dict[str, Any]:
@@ -73,4 +91,5 @@ def render_html(audit: dict[str, Any]) -> str:
     findings = sorted(audit["findings"], key=lambda f: {"fail": 0, "warn": 1, "info": 2}[f["severity"]])
     counts = {s: sum(r["status"] == s for r in audit["gate"]["results"]) for s in ("pass", "warn", "fail")}
     return env.get_template("report.html.j2").render(
-        a=audit, fmt=_fmt, limit=_limit, findings=findings, counts=counts, kpis=KPIS, charts=_charts(audit))
+        a=audit, fmt=_fmt, limit=_limit, findings=findings, counts=counts, kpis=KPIS, charts=_charts(audit),
+        heat=_heat, maxabs=_maxabs, identity=_identity(audit))

@@ -1,4 +1,4 @@
-"""Our training loop: AdamW, guard hooks, validation each epoch, early stopping with best-weights restore.
+"""Our training loop: AdamW or SGD, guard hooks, validation each epoch, early stopping with best-weights restore.
 
 The loop is ours (not HF Trainer) so that guards can wrap model, optimizer and loader (Opacus needs
 all three) and so that every step is visible to the audit record.
@@ -115,7 +115,11 @@ def train_model(ctx: TrainContext, guards: list[Guard], progress: bool = True) -
     for guard in guards:
         model = guard.wrap_model(model, ctx)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer: torch.optim.Optimizer = torch.optim.AdamW(params, lr=tc.learning_rate, weight_decay=tc.weight_decay)
+    optimizer: torch.optim.Optimizer
+    if tc.optimizer == "sgd":
+        optimizer = torch.optim.SGD(params, lr=tc.learning_rate, momentum=tc.momentum, weight_decay=tc.weight_decay)
+    else:
+        optimizer = torch.optim.AdamW(params, lr=tc.learning_rate, weight_decay=tc.weight_decay)
     for guard in guards:
         optimizer = guard.wrap_optimizer(optimizer, ctx)
     for guard in guards:
