@@ -44,7 +44,7 @@ def main() -> None:
     tok = load_tokenizer(location)
     model = load_classifier(location, ["0", "1"]).eval()
 
-    ours = ShapText(model, tok, ["0", "1"], max_length=64, max_evals=args.max_evals)
+    ours = ShapText(model, tok, ["0", "1"], max_length=64, max_evals=args.max_evals)  # precision auto
     ours.explain(warm, 1)
     start = time.perf_counter()
     for t in texts:
@@ -73,7 +73,7 @@ def main() -> None:
         "| path | examples / s | s / example | × naive |",
         "|---|---|---|---|",
         f"| naive `shap.Explainer(transformers pipeline)`, max_evals {args.max_evals} | {n / naive_s:.2f} | {naive_s / n:.3f} | 1.00 |",
-        f"| rai-ft SHAP (batched probability function + Text masker), max_evals {args.max_evals} | {n / ours_s:.2f} | {ours_s / n:.3f} | {naive_s / ours_s:.2f} |",
+        f"| rai-ft SHAP (batched probability function + Text masker, {'bf16' if ours.bf16 else 'fp32'}), max_evals {args.max_evals} | {n / ours_s:.2f} | {ours_s / n:.3f} | {naive_s / ours_s:.2f} |",
         f"| rai-ft Integrated Gradients (Captum LIG, n_steps 50, internal batch 16) | {n / ig_s:.2f} | {ig_s / n:.3f} | — |",
         "",
         f"IG convergence delta: mean {sum(deltas) / n:.2e}, max {max(deltas):.2e}.",

@@ -70,15 +70,18 @@ class SpecError(RaiFtError, ValueError):
         field: The field path (``data.label``) or column the problem is about.
     """
 
-    def __init__(self, message: str, file: str | Path | None = None, field: str | None = None) -> None:
+    def __init__(self, message: str, file: str | Path | None = None, field: str | None = None,
+                 line: int | None = None) -> None:
         self.message = message
         self.file = str(file) if file is not None else None
         self.field = field
+        self.line = line
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
-        """Return ``file: field: message`` with the parts that are known."""
-        parts = [p for p in (self.file, self.field) if p]
+        """Return ``file:line: field: message`` with the parts that are known."""
+        where = f"{self.file}:{self.line}" if self.file and self.line else self.file
+        parts = [p for p in (where, self.field) if p]
         return ": ".join(parts + [self.message])
 
 

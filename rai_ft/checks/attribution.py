@@ -34,6 +34,7 @@ class AttributionConfig(CheckConfig):
     ig_steps: int = Field(50, ge=4, le=1000)
     ig_internal_batch_size: int = Field(16, ge=1)
     shap_max_evals: int = Field(200, ge=10)
+    shap_precision: Literal["auto", "fp32", "bf16"] = Field("auto", description="auto = bf16 where the CPU has it.")
     top_k: int = Field(10, ge=1, le=100)
     sensitive_terms: dict[str, list[str]] | None = Field(None, description="Attribute -> identity words; None = built-in lists.")
     heatmap_examples: int = Field(8, ge=0, le=100)
@@ -165,7 +166,7 @@ class AttributionCheck(Check):
                 from rai_ft.explain.shap_text import ShapText
 
                 out["shap"] = ShapText(ctx.model, ctx.tokenizer, ctx.predictions.labels, max_length,
-                                       cfg.shap_max_evals, ctx.spec.train.eval_batch_size)
+                                       cfg.shap_max_evals, ctx.spec.train.eval_batch_size, cfg.shap_precision)
             except ImportError:
                 raise MissingExtraError("the attribution check (shap)", "shap", "explain") from None
         return out

@@ -40,7 +40,10 @@ class PrivacyCheck(Check):
         metrics: dict[str, float | None] = {}
         details: dict = {}
         findings: list[Finding] = []
-        if cfg.mia:
+        if cfg.mia and not ctx.extra.get("members_known", True):
+            findings.append(Finding("info", "privacy: membership-inference audit skipped: this model was not trained "
+                                    "on this spec's training split, so its members are unknown", source=self.name))
+        elif cfg.mia:
             details["mia"] = self._mia(ctx, cfg)
             attacks = details["mia"]["attacks"]
             metrics["privacy.mia_auc_loss"] = attacks["loss"]["auc"]

@@ -18,12 +18,12 @@ __all__ = ["main", "build_parser", "COMMANDS"]
 
 
 def _commands() -> dict[str, ModuleType]:
-    from rai_ft.cli import audit, gate, report, run, validate
+    from rai_ft.cli import audit, gate, init, report, run, validate
 
-    return {"run": run, "audit": audit, "gate": gate, "report": report, "validate": validate}
+    return {"run": run, "audit": audit, "gate": gate, "report": report, "validate": validate, "init": init}
 
 
-COMMANDS = ("run", "audit", "gate", "report", "validate")
+COMMANDS = ("run", "audit", "gate", "report", "validate", "init")
 
 
 def build_parser() -> argparse.ArgumentParser:

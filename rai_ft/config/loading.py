@@ -59,8 +59,30 @@ def _loc_to_path(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def validation_error_to_spec_error(exc: ValidationError, file: str | Path | None) -> SpecError:
-    """Turn the first pydantic error into a one-line SpecError naming the field path."""
+def yaml_line(text: str, loc: tuple[Any, ...]) -> int | None:
+    """1-based line of the node at *loc* (keys and list indices) in YAML *text*; the deepest found."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+            if match is None:
+                break
+            line, node = match[0].start_mark.line + 1, match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def validation_error_to_spec_error(exc: ValidationError, file: str | Path | None,
+                                   text: str | None = None) -> SpecError:
+    """Turn the first pydantic error into a one-line SpecError naming the field path (and YAML line)."""
     errors = exc.errors()
     first = errors[0]
     # Discriminated unions put the tag in the location (adapter.lora.r); drop tags that are not keys.
@@ -77,7 +99,8 @@ def validation_error_to_spec_error(exc: ValidationError, file: str | Path | None
     more = len(errors) - 1
     if more:
         message += f" (and {more} more error{'s' if more > 1 else ''})"
-    return SpecError(message, file=file, field=field)
+    line = yaml_line(text, loc) if text is not None else None
+    return SpecError(message, file=file, field=field, line=line)
 
 
 def load_model_file(path: str | Path, model: type[M]) -> M:
@@ -86,4 +109,5 @@ def load_model_file(path: str | Path, model: type[M]) -> M:
     try:
         return model.model_validate(data, context={"file": str(path)})
     except ValidationError as exc:
-        raise validation_error_to_spec_error(exc, path) from None
+        text = Path(path).read_text(encoding="utf-8")
+        raise validation_error_to_spec_error(exc, path, text) from None

@@ -50,6 +50,14 @@ class DataBundle:
     provenance: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def train_sha256(self) -> str:
+        """sha256 of the training texts and labels as used (identifies the exact training split)."""
+        h = hashlib.sha256()
+        for text, label in zip(self.train[TEXT], self.train[LABEL]):
+            h.update(f"{label}\t{text}\n".encode())
+        return h.hexdigest()
+
+    @property
     def fingerprint(self) -> str:
         """sha256 over the data files' hashes (what a privacy ledger would key on)."""
         h = hashlib.sha256()

@@ -14,20 +14,23 @@ __all__ = ["ShapText"]
 class ShapText:
     """Explain predictions with SHAP's Partition explainer.
 
-    The model is called through one batched function (dynamic padding, no gradient, capped length) instead of a
-    transformers pipeline; that is where the speed comes from (see bench/explain.py).
+    The model is called through one batched function (dynamic padding, inference mode, capped length, bfloat16
+    autocast where the CPU has native bf16) instead of a transformers pipeline, one text at a time; that is where
+    the speed comes from (see bench/explain.py). ``precision``: auto | fp32 | bf16.
     """
 
     def __init__(self, model: Any, tokenizer: Any, labels: list[str], max_length: int, max_evals: int = 200,
-                 batch_size: int = 64) -> None:
+                 batch_size: int = 64, precision: str = "auto") -> None:
         import shap
 
-        from rai_ft.modeling.inference import predict_proba
+        from rai_ft.modeling.inference import bf16_supported, predict_proba
 
         self.max_evals, self.batch_size = max_evals, batch_size
+        self.bf16 = precision == "bf16" or (precision == "auto" and bf16_supported())
 
         def f(texts: np.ndarray) -> np.ndarray:
-            return predict_proba(model, tokenizer, [str(t) for t in texts], max_length, batch_size, progress=False)
+            return predict_proba(model, tokenizer, [str(t) for t in texts], max_length, batch_size, progress=False,
+                                 bf16=self.bf16)
 
         self.explainer = shap.Explainer(f, shap.maskers.Text(tokenizer), output_names=labels, silent=True)
 

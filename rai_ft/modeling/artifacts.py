@@ -92,7 +92,7 @@ def load_saved_model(model_dir: str | Path, labels: list[str] | None = None,
 
 
 def model_meta(model: torch.nn.Module, base: str, method: str, labels: list[str], positive_index: int,
-               max_length: int) -> dict[str, Any]:
-    """The metadata written beside the weights."""
+               max_length: int, train_sha256: str | None = None) -> dict[str, Any]:
+    """The metadata written beside the weights (``train_sha256`` lets a later audit know the members)."""
     return {"base": base, "method": method, "labels": labels, "positive_index": positive_index,
-            "max_length": max_length, "peft": is_peft(model)}
+            "max_length": max_length, "peft": is_peft(model), "train_sha256": train_sha256}

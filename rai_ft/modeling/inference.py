@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-__all__ = ["predict_proba", "encode_batch"]
+__all__ = ["predict_proba", "encode_batch", "bf16_supported"]
 
 
 def encode_batch(tokenizer: Any, texts: list[str], max_length: int) -> dict[str, torch.Tensor]:
@@ -16,10 +16,22 @@ def encode_batch(tokenizer: Any, texts: list[str], max_length: int) -> dict[str,
     return tokenizer(texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
 
 
-@torch.no_grad()
+def bf16_supported() -> bool:
+    """True if this CPU has native bfloat16 matrix instructions (AVX-512 BF16 or AMX)."""
+    probe = getattr(torch.cpu, "_is_avx512_bf16_supported", None)
+    amx = getattr(torch.cpu, "_is_amx_tile_supported", None)
+    return bool((probe and probe()) or (amx and amx()))
+
+
+@torch.inference_mode()
 def predict_proba(model: torch.nn.Module, tokenizer: Any, texts: list[str], max_length: int,
-                  batch_size: int = 64, desc: str = "predict", progress: bool = True) -> np.ndarray:
-    """Softmax probabilities, shape (len(texts), num_labels), float64. Texts are sorted by length for speed."""
+                  batch_size: int = 64, desc: str = "predict", progress: bool = True,
+                  bf16: bool = False) -> np.ndarray:
+    """Softmax probabilities, shape (len(texts), num_labels), float64. Texts are sorted by length for speed.
+
+    ``bf16=True`` runs the forward pass under bfloat16 autocast (about 1.6x faster on CPUs with AVX-512 BF16;
+    probabilities move by ~1e-4). It is used only where the result is itself an estimate (SHAP sampling).
+    """
     model.eval()
     order = np.argsort([len(t) for t in texts], kind="stable")
     out: list[np.ndarray] = [None] * len(texts)  # type: ignore[list-item]
@@ -27,7 +39,9 @@ def predict_proba(model: torch.nn.Module, tokenizer: Any, texts: list[str], max_
     for start in tqdm(batches, desc=desc, disable=not progress or None, leave=False, unit="batch"):
         idx = order[start:start + batch_size]
         enc = encode_batch(tokenizer, [texts[i] for i in idx], max_length)
-        probs = torch.softmax(model(**enc).logits.float(), dim=-1).double().numpy()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            logits = model(**enc).logits
+        probs = torch.softmax(logits.float(), dim=-1).double().numpy()
         for j, i in enumerate(idx):
             out[i] = probs[j]
     return np.stack(out) if out else np.zeros((0, 0))

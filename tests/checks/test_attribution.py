@@ -91,3 +91,23 @@ def test_global_importance_and_share_on_constructed_examples() -> None:
     assert [r["word"] for r in top["yes"]] == ["she", "won"]
     share = sensitive_share(examples, "ig", {"gender": ["she", "he"]})
     assert share["gender"] == pytest.approx((0.6 / 1.0 + 0.2 / 0.4) / 2) and share["any"] == share["gender"]
+
+
+def test_heat_maps_render_in_a_browser(zebra, tmp_path) -> None:
+    from tests.browser import open_report
+
+    html = tmp_path / "zebra" / "report.html"
+    html.parent.mkdir()
+    html.write_text(zebra["_html"])
+    seen = open_report(html, tmp_path, """() => {
+        const toks = [...document.querySelectorAll('#attribution ~ * .tok, section[aria-labelledby=attribution] .tok')];
+        const zebra = toks.filter(t => t.textContent === 'zebra');
+        const bg = el => getComputedStyle(el).backgroundColor;
+        return {n: toks.length, zebraShown: zebra.length > 0 && zebra[0].getBoundingClientRect().width > 0,
+                zebraBg: zebra.length ? bg(zebra[0]) : null, titles: zebra.length ? zebra[0].title : null};
+    }""")
+    assert seen.console_errors == []
+    assert seen.data["n"] > 20 and seen.data["zebraShown"]
+    r, g, b, a = [float(x) for x in seen.data["zebraBg"].removeprefix("rgba(").rstrip(")").split(",")]
+    assert (r, g, b) == (230, 159, 0) and a > 0.5  # strongest orange: pushes towards the prediction
+    assert seen.data["titles"].startswith("+")

@@ -73,6 +73,18 @@ def test_audit_existing_model_reproduces_run_metrics(run_dir, tiny_spec, tmp_pat
     original = json.loads((run_dir / "audit.json").read_text())
     assert audited["kind"] == "audit" and audited["training"] is None
     assert audited["metrics"]["performance.accuracy"] == pytest.approx(original["metrics"]["performance.accuracy"])
+    assert audited["metrics"]["privacy.mia_auc"] is not None  # same split: the members are known
+
+
+def test_audit_on_another_split_skips_membership_inference(run_dir, tmp_path, tiny_model_dir, sentiment_csv,
+                                                           lenient_policy, capsys) -> None:
+    other = spec_dict(tiny_model_dir, sentiment_csv, lenient_policy)
+    other["data"]["split"]["seed"] = 99
+    spec = write_yaml(tmp_path / "other.yaml", other)
+    assert main(["audit", str(spec), "--model", str(run_dir / "model"), "--output", str(tmp_path / "o"), "-q"]) == 0
+    doc = json.loads((run_dirs(tmp_path / "o")[0] / "audit.json").read_text())
+    assert "privacy.mia_auc" not in doc["metrics"]
+    assert any("membership-inference audit skipped" in f["message"] for f in doc["findings"])
 
 
 def test_validate_spec_and_policy(tiny_spec, strict_policy, capsys) -> None:
@@ -142,3 +154,23 @@ def test_every_command_has_help() -> None:
 def test_console_script_is_installed() -> None:
     proc = subprocess.run([str(Path(sys.executable).parent / "rai-ft"), "--version"], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.startswith("rai-ft ")
+
+
+def test_init_scaffolds_valid_files_and_keeps_existing(tmp_path, capsys) -> None:
+    assert main(["init", str(tmp_path / "proj")]) == 0
+    proj = tmp_path / "proj"
+    assert (proj / "audits" / "example.yaml").is_file() and (proj / "policies" / "strict.yaml").is_file()
+    assert main(["validate", str(proj / "audits" / "example.yaml"), "--no-data"]) == 0
+    for policy in (proj / "policies").glob("*.yaml"):
+        assert main(["validate", str(policy)]) == 0
+    (proj / "policies" / "default.yaml").write_text("name: mine\n")
+    assert main(["init", str(proj)]) == 0
+    assert (proj / "policies" / "default.yaml").read_text() == "name: mine\n"
+    assert "kept" in capsys.readouterr().out
+
+
+def test_shipped_templates_match_the_repository_policies() -> None:
+    root = Path(__file__).resolve().parents[2]
+    for policy in (root / "policies").glob("*.yaml"):
+        template = root / "rai_ft" / "templates" / "policies" / policy.name
+        assert template.read_text() == policy.read_text(), f"{template} is out of date: copy {policy}"

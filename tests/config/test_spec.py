@@ -85,3 +85,13 @@ def test_relative_paths_resolve_from_spec_folder(tmp_path, tiny_model_dir, lenie
     data = spec_dict(tiny_model_dir, Path("../data.csv"), Path("../lenient.yaml"))
     spec = load_spec(write_yaml(sub / "rel.yaml", data))
     assert spec.resolve_path(spec.policy) == (tmp_path / "lenient.yaml").resolve()
+
+
+def test_errors_name_the_yaml_line(tmp_path) -> None:
+    path = tmp_path / "lines.yaml"
+    path.write_text("name: x\npolicy: p.yaml\ndata:\n  source: a.csv\ntrain:\n  epochs: 2\n  learnig_rate: 0.1\n",
+                    encoding="utf-8")
+    with pytest.raises(SpecError) as err:
+        load_spec(path)
+    assert err.value.line == 7
+    assert err.value.one_line() == f"{path}:7: train.learnig_rate: {MSG_UNKNOWN_KEY}"
