@@ -6,6 +6,7 @@ ratios compare configurations measured side by side in this one invocation.
 
     .venv/bin/python bench/privacy.py            # everything (~30 min on 2 CPU cores)
     .venv/bin/python bench/privacy.py --quick    # a smoke run with tiny sizes
+    .venv/bin/python bench/privacy.py --lora-repeat 3   # only DP-LoRA's cost, interleaved rounds (~12 min)
 Results are printed as markdown and written to bench/results/privacy.md.
 """
 
@@ -92,16 +93,50 @@ def measure(spec: Path, out: Path) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def lora_repeat(rounds: int, n: int = 2000) -> None:
+    """LoRA non-DP vs DP (each clipping mode), interleaved rounds; min and median epoch time per configuration."""
+    import statistics
+
+    configs = [("none", None)] + [(c, {"target_epsilon": 8.0, "clipping": c}) for c in ("flat", "per_layer", "ghost")]
+    times: dict[str, list[float]] = {c: [] for c, _ in configs}
+    rss: dict[str, list[float]] = {c: [] for c, _ in configs}
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        for r in range(rounds):
+            for clip, dp in configs:
+                res = measure(spec_for(f"lora-{clip}-{r}", "lora", dp, n, 1, out), out)
+                times[clip].append(res["epoch_seconds"][0])
+                rss[clip].append(res["peak_rss_mb"])
+                print(f"  round {r} {clip}: {res['epoch_seconds'][0]:.1f}s", file=sys.stderr, flush=True)
+    base_min, base_med = min(times["none"]), statistics.median(times["none"])
+    lines = [f"### DP-LoRA cost, {rounds} interleaved rounds (one epoch of {n} SST-2 examples, batch 32)", "",
+             "| training | fastest s / epoch | × non-DP | median s / epoch | × non-DP | peak RSS MB (max) |",
+             "|---|---|---|---|---|---|"]
+    for clip, _ in configs:
+        label = "non-DP" if clip == "none" else f"DP, {clip} clipping"
+        lo, med = min(times[clip]), statistics.median(times[clip])
+        lines.append(f"| {label} | {lo:.1f} | {lo / base_min:.2f} | {med:.1f} | {med / base_med:.2f} | {max(rss[clip]):.0f} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    (ROOT / "bench" / "results").mkdir(exist_ok=True)
+    (ROOT / "bench" / "results" / "privacy-lora.md").write_text(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--worker", nargs=2, metavar=("SPEC", "OUTPUT"))
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--lora-repeat", type=int, metavar="N",
+                        help="only the LoRA cost rows, N interleaved rounds; report the fastest epoch of each")
     args = parser.parse_args()
     if args.worker:
         worker(*args.worker)
         return
     if not SST2.is_dir():
         sys.exit(f"bench: {SST2} not found (the benchmark needs ../shared/data/sst2)")
+    if args.lora_repeat:
+        lora_repeat(args.lora_repeat)
+        return
     quick = args.quick
     n_time, n_acc, n_mia = (96, 96, 64) if quick else (2000, 2000, 400)
     ep_acc, ep_mia = (1, 2) if quick else (3, 8)
