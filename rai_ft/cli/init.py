@@ -6,7 +6,7 @@ import argparse
 from importlib import resources
 from pathlib import Path
 
-from rai_ft.errors import EXIT_BAD_INPUT, EXIT_PASS
+from rai_ft.errors import EXIT_PASS, SpecError
 
 __all__ = ["add_parser", "handle", "scaffold"]
 
@@ -43,8 +43,7 @@ def handle(args: argparse.Namespace) -> int:
     """Scaffold and say what to do next."""
     root = Path(args.dir)
     if root.exists() and not root.is_dir():
-        print(f"rai-ft: error: {root}: not a folder")
-        return EXIT_BAD_INPUT
+        raise SpecError("not a folder", file=root)
     written, kept = scaffold(root, args.force)
     for p in written:
         print(f"wrote  {p}")

@@ -174,3 +174,10 @@ def test_shipped_templates_match_the_repository_policies() -> None:
     for policy in (root / "policies").glob("*.yaml"):
         template = root / "rai_ft" / "templates" / "policies" / policy.name
         assert template.read_text() == policy.read_text(), f"{template} is out of date: copy {policy}"
+
+
+def test_init_refuses_a_file_as_folder(tmp_path, capsys) -> None:
+    target = tmp_path / "afile"
+    target.write_text("x")
+    err = _bad_input(["init", str(target)], capsys)
+    assert "not a folder" in err
