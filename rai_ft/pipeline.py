@@ -90,15 +90,10 @@ def _audit_context(prep: Prepared, data: DataBundle, preds: Predictions, model: 
                         extra={"members_known": members_known})
 
 
-def _ledger_view(output_root: Path, data: DataBundle, guards: list[Any], trained: bool) -> dict[str, Any] | None:
-    """The privacy-ledger totals this run would bring its data to (None for audits, which train nothing)."""
-    if not trained:
-        return None
-    from rai_ft.privacy.ledger import cumulative, read_ledger
-
+def _dp_terms(guards: list[Any]) -> tuple[float | None, float | None, str | None]:
+    """(ε, δ, accountant) of the run's dp guard; all None for a run without DP."""
     dp = next((g for g in guards if g.name == "dp"), None)
-    eps = dp.epsilon() if dp else None
-    return cumulative(read_ledger(output_root), data.fingerprint, eps, dp.delta if dp else None)
+    return (dp.epsilon(), dp.delta, dp.config.accountant) if dp else (None, None, None)
 
 
 def _build_record(kind: str, run_dir: Path, prep: Prepared, data: DataBundle, model_info: dict[str, Any],
@@ -206,7 +201,10 @@ def run(spec_path: str | Path, output_root: str | Path = "reports", quiet: bool 
     preds = _predict(model, tokenizer, data, spec, progress=not quiet)
     results = run_checks(_audit_context(prep, data, preds, model, tokenizer))
     final = new_run_dir(Path(output_root), spec.name)
-    ledger = _ledger_view(Path(output_root), data, guards, trained=True)
+    from rai_ft.privacy.ledger import append_entry, cumulative, read_ledger
+
+    eps, delta, accountant = _dp_terms(guards)
+    ledger = cumulative(read_ledger(Path(output_root)), data.fingerprint, eps, delta)
     with staged_run_dir(final) as tmp:
         save_model(model, tokenizer, tmp / "model",
                    model_meta(model, spec.model.base, spec.model.adapter.method, data.labels, data.positive_index,
@@ -216,11 +214,7 @@ def run(spec_path: str | Path, output_root: str | Path = "reports", quiet: bool 
                       "trainable_parameters": summary.trainable_parameters, "total_parameters": summary.total_parameters}
         doc = _build_record("run", final, prep, data, model_info, summary.to_dict(), results, guards, ledger)
         _write_outputs(tmp, doc)
-    from rai_ft.privacy.ledger import append_entry
-
-    dp = doc["guards"].get("dp", {}).get("summary", {})
-    append_entry(Path(output_root), final.name, data.fingerprint, dp.get("epsilon"), dp.get("delta"),
-                 dp.get("accountant"))
+    append_entry(Path(output_root), final.name, data.fingerprint, eps, delta, accountant)
     return final, doc
 
 

@@ -37,7 +37,7 @@ def run_checks(ctx: AuditContext, names: list[str] | None = None) -> list[CheckR
         from rai_ft.config.policy import producer_of
 
         wanted = list(DEFAULT_CHECKS) + list(ctx.policy.checks) + [producer_of(t.metric) for t in ctx.policy.thresholds]
-        names = [n for i, n in enumerate(wanted) if n in CHECKS and n not in wanted[:i]]
+        names = [n for n in dict.fromkeys(wanted) if n in CHECKS]
     results = []
     for name in names:
         cls = CHECKS[name]

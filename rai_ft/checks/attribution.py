@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 from rai_ft.checks.base import AuditContext, Check, CheckConfig
 from rai_ft.errors import MissingExtraError
 from rai_ft.explain.terms import DEFAULT_TERMS
-from rai_ft.explain.words import spearman
+from rai_ft.explain.words import norm_word, spearman
 from rai_ft.results import CheckResult, Finding
 
 __all__ = ["AttributionCheck", "AttributionConfig", "select_examples", "global_importance", "sensitive_share"]
@@ -59,7 +59,7 @@ def global_importance(examples: list[dict[str, Any]], method: str, labels: list[
         if method not in ex["attributions"]:
             continue
         for word, score in ex["attributions"][method]:
-            sums[ex["pred"]][word.lower().strip(".,;:!?()\"'")].append(abs(score))
+            sums[ex["pred"]][norm_word(word)].append(abs(score))
     out = {}
     for cls, words in sums.items():
         ranked = sorted(((w, float(np.mean(v)), len(v)) for w, v in words.items() if w), key=lambda t: -t[1])
@@ -83,7 +83,7 @@ def sensitive_share(examples: list[dict[str, Any]], method: str, terms: dict[str
             continue
         shares = dict.fromkeys(keys, 0.0)
         for word, score in words:
-            w = word.lower().strip(".,;:!?()\"'")
+            w = norm_word(word)
             hits = [attr for attr, vocab in lookup.items() if w in vocab]
             for attr in hits:
                 shares[attr] += abs(score) / total

@@ -7,9 +7,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["WordAttribution", "words_of", "to_words", "spearman"]
+__all__ = ["WordAttribution", "words_of", "to_words", "spearman", "norm_word"]
 
 _WORD = re.compile(r"\S+")
+_PUNCT = ".,;:!?()\"'"
+
+
+def norm_word(word: str) -> str:
+    """Lower-case a word and strip surrounding punctuation (how words are compared with term lists)."""
+    return word.lower().strip(_PUNCT)
 
 
 @dataclass

@@ -95,6 +95,7 @@ class DPGuard(Guard):
         self.frozen: list[str] = []
         self.optimizer: Any = None
         self.sample_rate: float = 0.0
+        self._epsilon: float | None = None  # fixed once training ends
         self._findings: list[Finding] = []
 
     # -- preflight ---------------------------------------------------------------------------------
@@ -205,10 +206,13 @@ class DPGuard(Guard):
         """Hand back the plain model (no Opacus hooks) for prediction and saving."""
         if hasattr(ctx.model, "to_standard_module"):
             ctx.model = ctx.model.to_standard_module()
+        self._epsilon = self.epsilon()  # metrics, summary, findings and the ledger all read this one value
 
     # -- results -----------------------------------------------------------------------------------
     def epsilon(self) -> float | None:
-        """ε spent so far (None before training)."""
+        """ε spent so far (None before training); computed once when training has ended."""
+        if self._epsilon is not None:
+            return self._epsilon
         if self.engine is None:
             return None
         return float(self.engine.get_epsilon(self.delta))

@@ -61,6 +61,9 @@ DETECTORS: tuple[Detector, ...] = (
 )
 
 
+_PLACEHOLDERS = {d.name: d.placeholder for d in DETECTORS}
+
+
 def find_pii(text: str, types: set[str] | None = None) -> list[tuple[str, int, int]]:
     """Non-overlapping (type, start, end) spans; earlier detectors win overlaps."""
     spans: list[tuple[str, int, int]] = []
@@ -85,12 +88,11 @@ def mask_value(value: str) -> str:
 
 def redact(text: str, types: set[str] | None = None) -> tuple[str, dict[str, int]]:
     """Replace every PII span (of *types*, default all) by its placeholder; return the text and counts per type."""
-    placeholders = {d.name: d.placeholder for d in DETECTORS}
     counts: dict[str, int] = {}
     out, last = [], 0
     for kind, start, end in find_pii(text, types):
         out.append(text[last:start])
-        out.append(placeholders[kind])
+        out.append(_PLACEHOLDERS[kind])
         counts[kind] = counts.get(kind, 0) + 1
         last = end
     out.append(text[last:])

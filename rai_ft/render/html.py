@@ -6,6 +6,7 @@ from typing import Any
 
 from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoescape
 
+from rai_ft.explain.words import norm_word
 from rai_ft.render import svg
 
 __all__ = ["render_html", "KPIS"]
@@ -92,4 +93,4 @@ def render_html(audit: dict[str, Any]) -> str:
     counts = {s: sum(r["status"] == s for r in audit["gate"]["results"]) for s in ("pass", "warn", "fail")}
     return env.get_template("report.html.j2").render(
         a=audit, fmt=_fmt, limit=_limit, findings=findings, counts=counts, kpis=KPIS, charts=_charts(audit),
-        heat=_heat, maxabs=_maxabs, identity=_identity(audit))
+        heat=_heat, maxabs=_maxabs, identity=_identity(audit), norm=norm_word)
