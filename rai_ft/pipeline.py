@@ -20,7 +20,7 @@ from rai_ft.config import Policy, Spec, load_policy, load_spec
 from rai_ft.data.loading import LABEL, TEXT, DataBundle, load_data, sha256_file
 from rai_ft.errors import SpecError
 from rai_ft.gate import evaluate_gate
-from rai_ft.guards import build_guards
+from rai_ft.guards import GUARDS, build_guards
 from rai_ft.record import AUDIT_FILE, environment, sanitize, staged_run_dir, validate_audit, write_text_atomic
 from rai_ft.render import CARD_FILE, REPORT_FILE, render_card, render_html
 from rai_ft.results import Finding
@@ -83,11 +83,11 @@ def _predict(model: Any, tokenizer: Any, data: DataBundle, spec: Spec, label_ord
 
 
 def _audit_context(prep: Prepared, data: DataBundle, preds: Predictions, model: Any, tokenizer: Any,
-                   members_known: bool = True) -> AuditContext:
+                   members_known: bool = True, **extra: Any) -> AuditContext:
     return AuditContext(spec=prep.spec, policy=prep.policy, predictions=preds, texts=data.test[TEXT].tolist(),
                         sensitive=data.test[data.sensitive], model=model, tokenizer=tokenizer,
                         train_texts=data.train[TEXT].tolist(), train_labels=data.train[LABEL].tolist(),
-                        extra={"members_known": members_known})
+                        extra={"members_known": members_known, "data_fingerprint": data.fingerprint, **extra})
 
 
 def _dp_terms(guards: list[Any]) -> tuple[float | None, float | None, str | None]:
@@ -168,15 +168,36 @@ def _log(msg: str, quiet: bool) -> None:
         print(msg, file=sys.stderr, flush=True)
 
 
-def run(spec_path: str | Path, output_root: str | Path = "reports", quiet: bool = False,
-        policy_override: str | Path | None = None) -> tuple[Path, dict[str, Any]]:
-    """Fine-tune and audit as *spec_path* says. Returns (run directory, audit document)."""
+def _train(prep: Prepared, data: DataBundle, guards: list[Any], location: Any, tokenizer: Any,
+           quiet: bool) -> tuple[Any, Any]:
+    """Seed, load the base model, apply the adapter and train under *guards*; returns (model, TrainSummary)."""
     from rai_ft.modeling.adapters import apply_adapter, count_parameters
-    from rai_ft.modeling.artifacts import model_meta, save_model, weights_sha256
-    from rai_ft.modeling.loading import load_classifier, load_tokenizer, resolve_base
+    from rai_ft.modeling.loading import load_classifier
     from rai_ft.training.context import TrainContext
     from rai_ft.training.loop import train_model
     from rai_ft.training.seed import seed_everything
+
+    spec = prep.spec
+    seed_everything(spec.train.seed)
+    model = load_classifier(location, data.labels, spec.model.revision, spec.model.allow_pickle)
+    steps_per_epoch = -(-len(data.train) // spec.train.batch_size)
+    model = apply_adapter(model, spec.model.adapter, steps_per_epoch * spec.train.epochs)
+    trainable, total = count_parameters(model)
+    _log(f"model: {spec.model.base} + {spec.model.adapter.method} ({trainable:,} of {total:,} parameters trainable)"
+         + (f"; guards: {', '.join(g.name for g in guards)}" if guards else ""), quiet)
+    ctx = TrainContext(spec=spec, policy=prep.policy, data=data, model=model, tokenizer=tokenizer,
+                       steps_per_epoch=steps_per_epoch, total_steps=steps_per_epoch * spec.train.epochs,
+                       extra={"quiet": quiet})
+    summary = train_model(ctx, guards, progress=not quiet)
+    _log(f"trained {summary.epochs_run} epoch(s), {summary.steps} steps in {summary.seconds:.1f}s", quiet)
+    return ctx.model, summary
+
+
+def run(spec_path: str | Path, output_root: str | Path = "reports", quiet: bool = False,
+        policy_override: str | Path | None = None) -> tuple[Path, dict[str, Any]]:
+    """Fine-tune and audit as *spec_path* says. Returns (run directory, audit document)."""
+    from rai_ft.modeling.artifacts import model_meta, save_model, weights_sha256
+    from rai_ft.modeling.loading import load_tokenizer, resolve_base
 
     prep = prepare(spec_path, policy_override)
     spec = prep.spec
@@ -184,22 +205,19 @@ def run(spec_path: str | Path, output_root: str | Path = "reports", quiet: bool 
     data = load_data(spec)
     _log(f"data: {len(data.train)} train / {len(data.validation)} validation / {len(data.test)} test, "
          f"labels {data.labels}", quiet)
-    seed_everything(spec.train.seed)
     location = resolve_base(spec.model.base)
     tokenizer = load_tokenizer(location, spec.model.revision)
-    model = load_classifier(location, data.labels, spec.model.revision, spec.model.allow_pickle)
-    steps_per_epoch = -(-len(data.train) // spec.train.batch_size)
-    model = apply_adapter(model, spec.model.adapter, steps_per_epoch * spec.train.epochs)
-    trainable, total = count_parameters(model)
-    _log(f"model: {spec.model.base} + {spec.model.adapter.method} ({trainable:,} of {total:,} parameters trainable)",
-         quiet)
-    ctx = TrainContext(spec=spec, policy=prep.policy, data=data, model=model, tokenizer=tokenizer,
-                       steps_per_epoch=steps_per_epoch, total_steps=steps_per_epoch * spec.train.epochs)
-    summary = train_model(ctx, guards, progress=not quiet)
-    model = ctx.model
-    _log(f"trained {summary.epochs_run} epoch(s), {summary.steps} steps in {summary.seconds:.1f}s", quiet)
+    model, summary = _train(prep, data, guards, location, tokenizer, quiet)
+    extra: dict[str, Any] = {}
+    if any(g.wants_baseline() for g in guards):
+        _log("baseline: the same spec without the data-changing guards, for before/after comparisons", quiet)
+        plain = build_guards({k: v for k, v in prep.policy.guards.items() if not GUARDS[k].changes_training_data})
+        extra["baseline_model"], base_summary = _train(prep, data, plain, location, tokenizer, quiet)
+        extra["baseline_label"] = "baseline: same spec and seed, trained without " + ", ".join(
+            g.name for g in guards if g.changes_training_data)
+        summary.baseline = base_summary.to_dict()
     preds = _predict(model, tokenizer, data, spec, progress=not quiet)
-    results = run_checks(_audit_context(prep, data, preds, model, tokenizer))
+    results = run_checks(_audit_context(prep, data, preds, model, tokenizer, quiet=quiet, **extra))
     final = new_run_dir(Path(output_root), spec.name)
     from rai_ft.privacy.ledger import append_entry, cumulative, read_ledger
 
@@ -232,7 +250,7 @@ def audit(spec_path: str | Path, model_dir: str | Path, output_root: str | Path 
         raise SpecError(f"model labels {model_labels} do not match data labels {data.labels}", field="--model")
     preds = _predict(model, tokenizer, data, spec, label_order=list(model_labels), progress=not quiet)
     members_known = meta.get("train_sha256") == data.train_sha256  # was this model trained on this exact split?
-    results = run_checks(_audit_context(prep, data, preds, model, tokenizer, members_known))
+    results = run_checks(_audit_context(prep, data, preds, model, tokenizer, members_known, quiet=quiet))
     final = new_run_dir(Path(output_root), f"{spec.name}-audit")
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     model_info = {"base": meta.get("base", str(model_dir)), "method": meta.get("method", "external"),

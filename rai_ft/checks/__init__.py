@@ -10,6 +10,7 @@ from rai_ft.checks.base import AuditContext, Check, CheckConfig, Predictions
 from rai_ft.checks.fairness import FairnessCheck
 from rai_ft.checks.performance import PerformanceCheck
 from rai_ft.checks.privacy import PrivacyCheck
+from rai_ft.checks.robustness import RobustnessCheck
 from rai_ft.results import CheckResult
 
 __all__ = ["Check", "CheckConfig", "AuditContext", "Predictions", "CHECKS", "DEFAULT_CHECKS", "run_checks"]
@@ -20,6 +21,7 @@ CHECKS: dict[str, type[Check]] = {
     FairnessCheck.name: FairnessCheck,
     PrivacyCheck.name: PrivacyCheck,
     AttributionCheck.name: AttributionCheck,
+    RobustnessCheck.name: RobustnessCheck,
 }
 
 # Checks that run on every audit, whatever the policy says.
@@ -36,7 +38,11 @@ def run_checks(ctx: AuditContext, names: list[str] | None = None) -> list[CheckR
     if names is None:
         from rai_ft.config.policy import producer_of
 
-        wanted = list(DEFAULT_CHECKS) + list(ctx.policy.checks) + [producer_of(t.metric) for t in ctx.policy.thresholds]
+        from rai_ft.guards import GUARDS
+
+        implied = [c for g in ctx.policy.guards for c in GUARDS[g].implies_checks]
+        wanted = (list(DEFAULT_CHECKS) + list(ctx.policy.checks) + implied
+                  + [producer_of(t.metric) for t in ctx.policy.thresholds])
         names = [n for n in dict.fromkeys(wanted) if n in CHECKS]
     results = []
     for name in names:

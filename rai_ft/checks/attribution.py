@@ -46,7 +46,7 @@ def select_examples(y_true: np.ndarray, y_pred: np.ndarray, n: int, seed: int) -
     rng = np.random.default_rng(seed)
     wrong = np.flatnonzero(y_true != y_pred)
     right = np.flatnonzero(y_true == y_pred)
-    n_wrong = min(len(wrong), max(int(round(n * len(wrong) / max(len(y_true), 1))), min(3, len(wrong))))
+    n_wrong = min(n, len(wrong), max(int(round(n * len(wrong) / max(len(y_true), 1))), min(3, len(wrong))))
     n_right = min(len(right), n - n_wrong)
     picked = np.r_[rng.choice(wrong, n_wrong, replace=False), rng.choice(right, n_right, replace=False)]
     return sorted(int(i) for i in picked)

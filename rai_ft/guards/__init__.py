@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rai_ft.guards.adversarial import AdversarialGuard
+from rai_ft.guards.augment import AugmentGuard
 from rai_ft.guards.base import Guard, GuardConfig
 from rai_ft.guards.deidentify import DeidentifyGuard
 from rai_ft.guards.dp import DPGuard
@@ -12,6 +14,8 @@ __all__ = ["Guard", "GuardConfig", "GUARDS", "build_guards"]
 GUARDS: dict[str, type[Guard]] = {
     DPGuard.name: DPGuard,
     DeidentifyGuard.name: DeidentifyGuard,
+    AdversarialGuard.name: AdversarialGuard,
+    AugmentGuard.name: AugmentGuard,
 }
 
 

@@ -24,13 +24,15 @@ class Guard:
 
     Hooks run in this order: ``preflight`` (before any model is trained: raise
     :class:`~rai_ft.errors.UnsupportedError` to refuse), ``wrap_model``, ``wrap_optimizer``,
-    ``wrap_loader``, ``wrap_training`` (all three together), then per epoch ``on_epoch_start`` / ``on_step_end`` / ``on_epoch_end``,
+    ``wrap_loader``, ``wrap_training`` (all three together), then per epoch ``extra_examples`` / ``on_epoch_start`` / ``on_step_end`` / ``on_epoch_end``,
     then ``on_train_end``; ``findings`` and ``metrics`` are collected into audit.json.
     """
 
     name: ClassVar[str] = "guard"
     config_model: ClassVar[type[GuardConfig]] = GuardConfig
     metric_patterns: ClassVar[tuple[str, ...]] = ()
+    changes_training_data: ClassVar[bool] = False  # adds examples (adversarial, augment): left out of baselines
+    implies_checks: ClassVar[tuple[str, ...]] = ()  # checks that run whenever this guard does
 
     def __init__(self, config: GuardConfig) -> None:
         self.config = config
@@ -54,6 +56,14 @@ class Guard:
                       ctx: "TrainContext") -> tuple[Any, Any, Any]:
         """Wrap model, optimizer and loader together (Opacus needs all three at once)."""
         return model, optimizer, loader
+
+    def extra_examples(self, epoch: int, ctx: "TrainContext") -> list[tuple[str, int]]:
+        """(text, label index) pairs to mix into this epoch's training data."""
+        return []
+
+    def wants_baseline(self) -> bool:
+        """True if the run should also train a baseline without the data-changing guards, for comparison."""
+        return False
 
     def on_epoch_start(self, epoch: int, ctx: "TrainContext") -> None:
         """Called before each epoch."""

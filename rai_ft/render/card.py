@@ -52,6 +52,11 @@ def _card_data(a: dict[str, Any]) -> Any:
     )
 
 
+def _ok_details(audit: dict[str, Any], check: str) -> dict[str, Any] | None:
+    c = audit["checks"].get(check)
+    return c["details"] if c and c["status"] == "ok" else None
+
+
 def render_card(audit: dict[str, Any]) -> str:
     """The full model card text (front matter + markdown)."""
     from huggingface_hub import ModelCard
@@ -70,6 +75,7 @@ def render_card(audit: dict[str, Any]) -> str:
         dp=audit["guards"].get("dp", {}).get("summary"),
         mia=(audit["checks"].get("privacy") or {}).get("details", {}).get("mia"),
         attribution=(audit["checks"].get("attribution") or {}).get("details") or None,
+        robustness=_ok_details(audit, "robustness"),
         intended_use=audit["spec"].get("description") or
         f"Classifying text like the training data into {', '.join(audit['data']['labels'])}, "
         "as decision support reviewed by a person.",

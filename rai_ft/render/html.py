@@ -74,6 +74,13 @@ def _charts(a: dict[str, Any]) -> dict[str, Any]:
                 {"selection rate": [r["selection_rate"] for r in rows], "TPR": [r["tpr"] for r in rows],
                  "FPR": [r["fpr"] for r in rows]},
                 title=f"Group rates by {attr}", flagged=[not r["sufficient"] for r in rows])
+    rob = a["checks"].get("robustness")
+    if rob and rob["status"] == "ok" and rob["details"].get("comparison"):
+        before, after = rob["details"]["comparison"]["summary"], rob["details"]["summary"]
+        keys = ("clean_accuracy", "accuracy_under_attack", "attack_success_rate")
+        charts["robustness"] = svg.grouped_bars(
+            [k.replace("_", " ") for k in keys], {"before": [before[k] for k in keys], "after": [after[k] for k in keys]},
+            title="Robustness before vs after")
     tr = a.get("training")
     if tr:
         charts["loss"] = svg.line_chart({"train loss (per step)": tr.get("step_losses", [])},

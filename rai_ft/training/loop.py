@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.metrics import f1_score
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import ConcatDataset, DataLoader, Dataset
 from tqdm.auto import tqdm
 
 from rai_ft.data.loading import LABEL, TEXT
@@ -39,6 +39,7 @@ class TrainSummary:
     total_parameters: int = 0
     history: list[dict[str, float]] = field(default_factory=list)
     step_losses: list[float] = field(default_factory=list)
+    baseline: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -61,7 +62,7 @@ class EncodedDataset(Dataset):
         return {**self.features[i], "labels": self.labels[i]}
 
 
-def make_loader(dataset: EncodedDataset, tokenizer: Any, batch_size: int, seed: int) -> DataLoader:
+def make_loader(dataset: Dataset, tokenizer: Any, batch_size: int, seed: int) -> DataLoader:
     """A shuffling, seeded loader that pads each batch to its longest member."""
 
     def collate(items: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
@@ -140,11 +141,16 @@ def train_model(ctx: TrainContext, guards: list[Guard], progress: bool = True) -
     start = time.perf_counter()
     step = 0
     for epoch in range(1, tc.epochs + 1):
+        extras = [ex for guard in guards for ex in guard.extra_examples(epoch, ctx)]
+        epoch_loader = loader
+        if extras:  # adversarial / augmented examples join this epoch only (guards refuse to combine with dp)
+            added = EncodedDataset(ctx.tokenizer, [t for t, _ in extras], [y for _, y in extras], tc.max_length)
+            epoch_loader = make_loader(ConcatDataset([dataset, added]), ctx.tokenizer, tc.batch_size, tc.seed + epoch)
         for guard in guards:
             guard.on_epoch_start(epoch, ctx)
         model.train()
         epoch_start, losses = time.perf_counter(), []
-        bar = tqdm(loader, desc=f"epoch {epoch}/{tc.epochs}", disable=not progress or None, unit="step", leave=False)
+        bar = tqdm(epoch_loader, desc=f"epoch {epoch}/{tc.epochs}", disable=not progress or None, unit="step", leave=False)
         for batch in bar:
             labels = batch.pop("labels")
             if labels.numel() == 0:  # Poisson sampling can draw an empty batch
@@ -171,7 +177,7 @@ def train_model(ctx: TrainContext, guards: list[Guard], progress: bool = True) -
             bar.set_postfix(loss=f"{value:.4f}")
             for guard in guards:
                 guard.on_step_end(step, value, ctx)
-        logs = {"epoch": epoch, "train_loss": float(np.mean(losses)) if losses else float("nan"),
+        logs = {"epoch": epoch, "train_loss": float(np.mean(losses)) if losses else float("nan"), "extra_examples": len(extras),
                 "seconds": round(time.perf_counter() - epoch_start, 3)}
         logs.update(validation_metrics(model, ctx.tokenizer, val_texts, val_y, tc.max_length, tc.eval_batch_size))
         summary.history.append(logs)

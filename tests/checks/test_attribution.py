@@ -111,3 +111,13 @@ def test_heat_maps_render_in_a_browser(zebra, tmp_path) -> None:
     r, g, b, a = [float(x) for x in seen.data["zebraBg"].removeprefix("rgba(").rstrip(")").split(",")]
     assert (r, g, b) == (230, 159, 0) and a > 0.5  # strongest orange: pushes towards the prediction
     assert seen.data["titles"].startswith("+")
+
+
+def test_select_examples_never_exceeds_n_even_when_n_is_below_the_wrong_minimum() -> None:
+    import numpy as np
+
+    y_true = np.array([0, 1] * 20)
+    y_pred = np.array([1, 0] * 5 + [0, 1] * 15)  # 10 wrong
+    for n in (1, 2, 3):
+        picked = select_examples(y_true, y_pred, n, seed=0)
+        assert len(picked) == n == len(set(picked))

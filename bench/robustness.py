@@ -1,0 +1,155 @@
+"""Robustness benchmark: attack throughput of our engine vs TextAttack, and robust accuracy before vs after
+adversarial training, on the default model fine-tuned on real SST-2 (../shared/data/sst2).
+
+1. `rai-ft run` a LoRA fine-tune of builtin:minilm on a seeded SST-2 train subset, with the robustness check
+   (DeepWordBug, the same 200 dev examples every time).
+2. `rai-ft run` the same spec with the `adversarial` guard; its robustness check cites run 1 (`compare_with`), so the
+   report shows before vs after from the same attack on the same examples.
+3. On run 1's saved model, the same recipe on the same examples, side by side, alternating, `--repeat` rounds:
+   our batched engine; `textattack.Attacker` with the identical recipe and our inference function;
+   `textattack.Attacker` with TextAttack's own `HuggingFaceModelWrapper` (what `textattack attack` uses).
+
+    .venv/bin/python bench/robustness.py              # ~25 min on 2 CPU cores
+    .venv/bin/python bench/robustness.py --quick      # smoke run with tiny sizes
+Results are printed as markdown and written to bench/results/robustness.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from privacy import SST2, dev_copy  # noqa: E402
+
+
+def write_run(out: Path, name: str, train_n: int, epochs: int, n_attack: int, guards: dict,
+              compare_with: str | None = None) -> Path:
+    """A spec + policy for one run."""
+    rob = {"max_examples": n_attack, "seed": 0, **({"compare_with": compare_with} if compare_with else {})}
+    (out / f"{name}-policy.yaml").write_text(yaml.safe_dump({"name": name, "guards": guards,
+                                                            "checks": {"robustness": rob}}))
+    spec = {"name": name, "model": {"base": "builtin:minilm",
+                                    "adapter": {"method": "lora", "r": 8, "target_modules": ["query", "value"]}},
+            "data": {"train": str(SST2 / "train.tsv"), "validation": str(dev_copy(out)), "test": str(dev_copy(out)),
+                     "text": "sentence", "label": "label", "positive_label": "1",
+                     "sample": {"train": train_n, "validation": 200}},
+            "train": {"epochs": epochs, "batch_size": 32, "max_length": 64, "seed": 13, "learning_rate": 2e-3,
+                      "early_stopping": None},
+            "policy": f"{name}-policy.yaml"}
+    path = out / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def rai_ft_run(spec: Path, out: Path) -> tuple[Path, dict]:
+    start = time.perf_counter()
+    proc = subprocess.run([str(ROOT / ".venv" / "bin" / "rai-ft"), "run", str(spec), "--output", str(out / "reports"),
+                           "--quiet"], capture_output=True, text=True)
+    if proc.returncode not in (0, 1):
+        raise SystemExit(proc.stderr)
+    run_dir = sorted((out / "reports").glob(f"{spec.stem}-*"))[-1]
+    doc = json.loads((run_dir / "audit.json").read_text())
+    doc["_wall"] = time.perf_counter() - start
+    return run_dir, doc
+
+
+def throughput(model_dir: Path, n: int, repeat: int) -> list[dict]:
+    """Our engine vs TextAttack on the same model, recipe and examples, alternating."""
+    import numpy as np
+    import pandas as pd
+
+    from rai_ft.checks.robustness import attack_model
+    from rai_ft.modeling.artifacts import load_saved_model
+    from rai_ft.modeling.inference import predict_proba
+    from rai_ft.robustness import RECIPES
+    from rai_ft.robustness.summary import summarize
+    from rai_ft.robustness.ta_engine import import_textattack, textattack_attack
+
+    model, tok, meta = load_saved_model(model_dir)
+    dev = pd.read_csv(SST2 / "dev.tsv", sep="\t", quoting=3)
+    ids = sorted(np.random.default_rng(0).choice(len(dev), size=n, replace=False).tolist())
+    texts = [str(dev["content"][i]) for i in ids]
+    labels = [meta["labels"].index(str(dev["label"][i])) for i in ids]
+    recipe = RECIPES["deepwordbug"]
+    ta = import_textattack()
+    rows = []
+
+    def stock(recipe_, texts_, labels_):
+        wrapper = ta.models.wrappers.HuggingFaceModelWrapper(model, tok)
+        return textattack_attack(texts_, labels_, lambda b: wrapper(b), recipe_, progress=False)
+
+    engines = {
+        "rai-ft engine": lambda: attack_model(model, tok, texts, labels, recipe, 64, progress=False),
+        "textattack.Attacker, same recipe, our inference": lambda: textattack_attack(
+            texts, labels, lambda b: predict_proba(model, tok, b, 64, 128, progress=False), recipe, progress=False),
+        "textattack.Attacker, same recipe, HuggingFaceModelWrapper": lambda: stock(recipe, texts, labels),
+    }
+    for r in range(repeat):
+        for name, fn in engines.items():
+            start = time.perf_counter()
+            result = fn()
+            secs = time.perf_counter() - start
+            s = summarize(result.results)
+            rows.append({"round": r + 1, "engine": name, "seconds": secs, "examples_per_s": len(texts) / secs, **s})
+            print(f"  round {r + 1} {name}: {secs:.1f}s, success {s['attack_success_rate']:.3f}", file=sys.stderr)
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--repeat", type=int, default=2)
+    args = ap.parse_args()
+    train_n, epochs, n_attack = (400, 1, 20) if args.quick else (4000, 3, 200)
+    out = Path(tempfile.mkdtemp(prefix="rai-ft-bench-rob-"))
+    base_dir, base = rai_ft_run(write_run(out, "sst2-lora", train_n, epochs, n_attack, {}), out)
+    adv_spec = write_run(out, "sst2-lora-adv", train_n, epochs, n_attack,
+                         {"adversarial": {"clean_epochs": 1, "fraction": 0.5, "max_examples": 1500}}, str(base_dir))
+    adv_dir, adv = rai_ft_run(adv_spec, out)
+    rows = throughput(base_dir / "model", n_attack, args.repeat)
+    lines = ["# Robustness benchmark", "", f"Command: `.venv/bin/python bench/robustness.py{' --quick' if args.quick else ''}"
+             f"{f' --repeat {args.repeat}' if args.repeat != 2 else ''}`", "",
+             f"Model: builtin:minilm + LoRA (r=8, query/value), {train_n} SST-2 train sentences, {epochs} epochs, "
+             f"max_length 64. Attack: {base['checks']['robustness']['details']['recipe_line']}; "
+             f"{n_attack} SST-2 dev examples (seed 0).", "",
+             "## Before vs after adversarial training (same attack, same examples)", "",
+             "| model | dev accuracy | clean acc. (attacked) | accuracy under attack | attack success rate | "
+             "words changed % | train time (s) |", "|---|---|---|---|---|---|---|"]
+    for name, doc in (("LoRA", base), ("LoRA + adversarial training", adv)):
+        s = doc["checks"]["robustness"]["details"]["summary"]
+        lines.append(f"| {name} | {doc['metrics']['performance.accuracy']:.3f} | {s['clean_accuracy']:.3f} | "
+                     f"{s['accuracy_under_attack']:.3f} | {s['attack_success_rate']:.3f} | "
+                     f"{s['avg_perturbed_words_pct']:.1f} | {doc['training']['seconds']:.0f} |")
+    cmp = adv["checks"]["robustness"]["details"]["comparison"]
+    lines += ["", f"The adversarial run's report cites the first run (`compare_with`): {cmp['source'] if cmp else 'n/a'}.",
+              f"Adversarial rounds: {json.dumps(adv['guards']['adversarial']['summary']['rounds'])}", "",
+              "## Attack throughput, side by side (alternating rounds, same model/recipe/examples)", "",
+              "| round | engine | seconds | examples/s | success rate | avg queries |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['round']} | {r['engine']} | {r['seconds']:.1f} | {r['examples_per_s']:.2f} | "
+                     f"{r['attack_success_rate']:.3f} | {r['avg_queries']:.1f} |")
+    best = {}
+    for r in rows:
+        best[r["engine"]] = min(best.get(r["engine"], 1e9), r["seconds"])
+    ours = best["rai-ft engine"]
+    lines += ["", "Speed-up of our engine (fastest round of each):"]
+    for name, secs in best.items():
+        if name != "rai-ft engine":
+            lines.append(f"- vs {name}: **{secs / ours:.2f}x**")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    (ROOT / "bench" / "results").mkdir(exist_ok=True)
+    (ROOT / "bench" / "results" / f"robustness{'-quick' if args.quick else ''}.md").write_text(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""Check ``robustness``: attack the fine-tuned model on a seeded sample of test examples.
+
+Runs an offline recipe (default DeepWordBug: character swaps/substitutions/deletions/insertions, greedy word
+importance ranking, Levenshtein <= 30, no stopwords, no word changed twice) on our batched engine, or any recipe
+through TextAttack (``engine: textattack``). Reports clean accuracy, accuracy under attack, attack success rate,
+perturbed-word %, queries and skipped count, overall and per sensitive group, the most instructive successful
+examples, and, when a baseline model or a previous run is available, robustness before vs after.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field, field_validator
+
+from rai_ft.checks.base import AuditContext, Check, CheckConfig
+from rai_ft.results import CheckResult, Finding
+from rai_ft.robustness.attack import AttackRun, run_attack
+from rai_ft.robustness.recipes import Recipe, get_recipe
+from rai_ft.robustness.summary import instructive, summarize
+
+__all__ = ["RobustnessCheck", "RobustnessConfig", "attack_model", "MSG_NOT_COMPARABLE"]
+
+MSG_NOT_COMPARABLE = "compare_with {run}: not comparable ({why}); before/after needs the same recipe, data and examples"
+
+SUMMARY_METRICS = ("clean_accuracy", "accuracy_under_attack", "attack_success_rate", "avg_perturbed_words_pct",
+                   "avg_queries")
+
+
+class RobustnessConfig(CheckConfig):
+    """Settings of the robustness check; recipe fields left unset keep the recipe's own values."""
+
+    recipe: str = Field("deepwordbug", description="Offline: deepwordbug, pruthi, typo; others need downloads.")
+    max_examples: int = Field(200, ge=1, le=100_000)
+    time_budget_seconds: float = Field(900.0, gt=0, description="Stop cleanly after this long; report how many.")
+    engine: Literal["rai", "textattack"] = "rai"
+    transformations: list[str] | None = None
+    max_edit_distance: int | None = Field(None, ge=1)
+    max_words_perturbed: int | None = Field(None, ge=1)
+    max_perturbed_fraction: float | None = Field(None, gt=0, le=1)
+    min_word_length: int | None = Field(None, ge=1)
+    batch_size: int = Field(128, ge=1, description="Texts per forward pass.")
+    seed: int = 0
+    show_examples: int = Field(8, ge=0, le=100)
+    compare_with: str | None = Field(None, description="A previous run directory to show before/after against.")
+
+    @field_validator("recipe")
+    @classmethod
+    def _recipe_available(cls, v: str) -> str:
+        get_recipe(v)  # unknown or offline-impossible recipes are refused when the policy is loaded
+        return v
+
+    def resolved_recipe(self) -> Recipe | str:
+        """The recipe with this config's overrides (a TextAttack class name for download recipes)."""
+        recipe = get_recipe(self.recipe)
+        if isinstance(recipe, str):
+            return recipe
+        return recipe.with_overrides(transformations=self.transformations, max_edit_distance=self.max_edit_distance,
+                                     max_words_perturbed=self.max_words_perturbed,
+                                     max_perturbed_fraction=self.max_perturbed_fraction,
+                                     min_word_length=self.min_word_length)
+
+
+def attack_model(model: Any, tokenizer: Any, texts: list[str], labels: list[int], recipe: Recipe | str,
+                 max_length: int, *, engine: str = "rai", batch_size: int = 128, seed: int = 0,
+                 time_budget: float | None = None, ids: list[int] | None = None, progress: bool = True,
+                 desc: str = "attack") -> AttackRun:
+    """Attack *model* on (texts, labels) with *recipe*; the shared entry point of the check and the guards."""
+    from rai_ft.modeling.inference import predict_proba
+
+    def predict(batch: list[str]) -> np.ndarray:
+        return predict_proba(model, tokenizer, batch, max_length, batch_size, progress=False)
+
+    if engine == "textattack" or isinstance(recipe, str):
+        from rai_ft.robustness.ta_engine import textattack_attack
+
+        return textattack_attack(texts, labels, predict, recipe, seed=seed, ids=ids, progress=progress)
+    return run_attack(texts, labels, predict, recipe, seed=seed, unk_token=tokenizer.unk_token or "[UNK]",
+                      time_budget=time_budget, ids=ids, progress=progress, desc=desc)
+
+
+def _per_group(run: AttackRun, sensitive: Any) -> dict[str, list[dict[str, Any]]]:
+    if sensitive is None or sensitive.shape[1] == 0:
+        return {}
+    out: dict[str, list[dict[str, Any]]] = {}
+    for col in sensitive.columns:
+        values = sensitive[col].astype(str).to_numpy()
+        groups: dict[str, list] = {}
+        for r in run.results:
+            groups.setdefault(values[r.id], []).append(r)
+        out[col] = sorted(({"group": g, **summarize(rs)} for g, rs in groups.items()), key=lambda x: -x["attacked"])
+    return out
+
+
+def _previous(path: str, recipe: dict[str, Any], ids: list[int], fingerprint: str | None) -> dict[str, Any]:
+    """The robustness summary of a previous run, if it attacked the same examples with the same recipe."""
+    p = Path(path)
+    doc_path = p if p.suffix == ".json" else p / "audit.json"
+    if not doc_path.is_file():
+        raise ValueError(MSG_NOT_COMPARABLE.format(run=path, why="no audit.json there"))
+    doc = json.loads(doc_path.read_text(encoding="utf-8"))
+    prev = (doc.get("checks", {}).get("robustness") or {}).get("details") or {}
+    why = ("it has no robustness results" if not prev else "another recipe" if prev.get("recipe") != recipe
+           else "other data" if doc.get("data", {}).get("fingerprint") != fingerprint
+           else "other examples" if prev.get("example_ids") != ids else None)
+    if why:
+        raise ValueError(MSG_NOT_COMPARABLE.format(run=path, why=why))
+    return {"source": f"previous run {doc.get('run_id')}", "summary": prev["summary"]}
+
+
+class RobustnessCheck(Check):
+    """Attack-based robustness audit."""
+
+    name = "robustness"
+    config_model = RobustnessConfig
+    metric_patterns = tuple(f"robustness.{m}" for m in SUMMARY_METRICS) + (
+        "robustness.skipped", "robustness.worst_group_attack_success_rate", "robustness.baseline_attack_success_rate",
+        "robustness.baseline_accuracy_under_attack", "robustness.attack_success_rate_reduction")
+
+    def run(self, ctx: AuditContext) -> CheckResult:
+        """Attack the model (and the baseline, if any) on the same seeded examples."""
+        cfg: RobustnessConfig = self.config  # type: ignore[assignment]
+        if ctx.model is None:
+            return CheckResult(name=self.name, status="skipped", error="no model to attack")
+        recipe = cfg.resolved_recipe()
+        engine = "textattack" if isinstance(recipe, str) else cfg.engine
+        described = {"name": recipe, "engine": "textattack"} if isinstance(recipe, str) else recipe.describe()
+        n = len(ctx.texts)
+        rng = np.random.default_rng(cfg.seed)
+        ids = sorted(rng.choice(n, size=min(cfg.max_examples, n), replace=False).tolist())
+        texts = [ctx.texts[i] for i in ids]
+        labels = [int(ctx.predictions.y_true[i]) for i in ids]
+        max_len = ctx.spec.train.max_length
+        progress = not ctx.extra.get("quiet", False)
+        run = attack_model(ctx.model, ctx.tokenizer, texts, labels, recipe, max_len, engine=engine,
+                           batch_size=cfg.batch_size, seed=cfg.seed, time_budget=cfg.time_budget_seconds, ids=ids,
+                           progress=progress)
+        summary = summarize(run.results)
+        metrics: dict[str, float | None] = {f"robustness.{m}": summary[m] for m in SUMMARY_METRICS}
+        metrics["robustness.skipped"] = float(summary["skipped"])
+        groups = _per_group(run, ctx.sensitive)
+        rates = [g["attack_success_rate"] for rows in groups.values() for g in rows
+                 if g["attack_success_rate"] is not None and g["attacked"] >= 10]
+        metrics["robustness.worst_group_attack_success_rate"] = max(rates) if rates else None
+        findings: list[Finding] = []
+        if run.stopped_by_time_budget:
+            findings.append(Finding("warn", f"robustness: time budget of {cfg.time_budget_seconds:g}s reached; "
+                                    f"{len(run.results)} of {len(ids)} examples attacked", source=self.name))
+        comparison = None
+        baseline = ctx.extra.get("baseline_model")
+        if baseline is not None:
+            base_run = attack_model(baseline, ctx.tokenizer, [texts[ids.index(r.id)] for r in run.results],
+                                    [r.label for r in run.results], recipe, max_len, engine=engine,
+                                    batch_size=cfg.batch_size, seed=cfg.seed, ids=[r.id for r in run.results],
+                                    progress=progress, desc="attack baseline")
+            comparison = {"source": ctx.extra.get("baseline_label", "baseline trained in this run"),
+                          "summary": summarize(base_run.results)}
+        elif cfg.compare_with:
+            try:
+                comparison = _previous(cfg.compare_with, described, [r.id for r in run.results],
+                                       ctx.extra.get("data_fingerprint"))
+            except ValueError as exc:
+                findings.append(Finding("warn", str(exc), source=self.name))
+        if comparison:
+            before = comparison["summary"]
+            metrics["robustness.baseline_attack_success_rate"] = before["attack_success_rate"]
+            metrics["robustness.baseline_accuracy_under_attack"] = before["accuracy_under_attack"]
+            if before["attack_success_rate"] is not None and summary["attack_success_rate"] is not None:
+                metrics["robustness.attack_success_rate_reduction"] = (before["attack_success_rate"]
+                                                                       - summary["attack_success_rate"])
+        label_names = ctx.predictions.labels
+        shown = [{**r.to_dict(), "label_name": label_names[r.label], "pred_after_name": label_names[r.pred_after]}
+                 for r in instructive(run.results, cfg.show_examples)]
+        return CheckResult(name=self.name, metrics=metrics, findings=findings, details={
+            "recipe": described, "recipe_line": recipe if isinstance(recipe, str) else recipe.one_line(),
+            "engine": engine, "seed": cfg.seed, "summary": summary, "groups": groups, "examples": shown, "example_ids": ids,
+            "requested": len(ids), "stopped_by_time_budget": run.stopped_by_time_budget,
+            "attack_seconds": run.seconds, "model_calls": run.model_calls, "texts_scored": run.texts_scored,
+            "comparison": comparison})
