@@ -9,7 +9,7 @@ adversarial training, on the default model fine-tuned on real SST-2 (../shared/d
    our batched engine; `textattack.Attacker` with the identical recipe and our inference function;
    `textattack.Attacker` with TextAttack's own `HuggingFaceModelWrapper` (what `textattack attack` uses).
 
-    .venv/bin/python bench/robustness.py              # ~25 min on 2 CPU cores
+    .venv/bin/python bench/robustness.py              # ~15 min on 2 CPU cores (2,000 train, 100 attacked)
     .venv/bin/python bench/robustness.py --quick      # smoke run with tiny sizes
 Results are printed as markdown and written to bench/results/robustness.md.
 """
@@ -108,16 +108,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--train-n", type=int, default=2000)
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--examples", type=int, default=100, help="dev examples attacked")
     args = ap.parse_args()
-    train_n, epochs, n_attack = (400, 1, 20) if args.quick else (4000, 3, 200)
+    train_n, epochs, n_attack = (400, 1, 20) if args.quick else (args.train_n, args.epochs, args.examples)
     out = Path(tempfile.mkdtemp(prefix="rai-ft-bench-rob-"))
     base_dir, base = rai_ft_run(write_run(out, "sst2-lora", train_n, epochs, n_attack, {}), out)
     adv_spec = write_run(out, "sst2-lora-adv", train_n, epochs, n_attack,
                          {"adversarial": {"clean_epochs": 1, "fraction": 0.5, "max_examples": 1500}}, str(base_dir))
     adv_dir, adv = rai_ft_run(adv_spec, out)
     rows = throughput(base_dir / "model", n_attack, args.repeat)
-    lines = ["# Robustness benchmark", "", f"Command: `.venv/bin/python bench/robustness.py{' --quick' if args.quick else ''}"
-             f"{f' --repeat {args.repeat}' if args.repeat != 2 else ''}`", "",
+    lines = ["# Robustness benchmark", "", f"Command: `.venv/bin/python {' '.join(sys.argv)}`", "",
              f"Model: builtin:minilm + LoRA (r=8, query/value), {train_n} SST-2 train sentences, {epochs} epochs, "
              f"max_length 64. Attack: {base['checks']['robustness']['details']['recipe_line']}; "
              f"{n_attack} SST-2 dev examples (seed 0).", "",

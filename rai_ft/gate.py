@@ -25,7 +25,7 @@ def _producer(metric: str) -> str:
 
 
 def evaluate_gate(policy: Policy, metrics: dict[str, Any], check_status: dict[str, str] | None = None,
-                  guards_ran: list[str] | None = None) -> dict[str, Any]:
+                  guards_ran: list[str] | None = None, metric_ci: dict[str, list[float]] | None = None) -> dict[str, Any]:
     """Apply *policy*'s thresholds to *metrics*.
 
     Args:
@@ -35,6 +35,8 @@ def evaluate_gate(policy: Policy, metrics: dict[str, Any], check_status: dict[st
             check's metric fails with that reason.
         guards_ran: names of the guards the run used; each guard in ``policy.require`` that is not
             among them fails (``guard.<name>``).
+        metric_ci: metric -> [lower, upper] confidence bounds; a threshold with ``use: upper_ci`` /
+            ``lower_ci`` is applied to that bound (and fails closed when the metric has no interval).
 
     Returns:
         ``{"status": pass|warn|fail, "policy": name, "results": [...]}``, one result per threshold.
@@ -43,6 +45,9 @@ def evaluate_gate(policy: Policy, metrics: dict[str, Any], check_status: dict[st
     results = []
     for th in policy.thresholds:
         value = metrics.get(th.metric)
+        if th.use != "value":
+            bounds = (metric_ci or {}).get(th.metric)
+            value = None if value is None or not bounds else bounds[1 if th.use == "upper_ci" else 0]
         limit = " and ".join(p for p in (f">= {th.min:g}" if th.min is not None else "",
                                           f"<= {th.max:g}" if th.max is not None else "") if p)
         status_of_check = check_status.get(_producer(th.metric))
@@ -50,15 +55,17 @@ def evaluate_gate(policy: Policy, metrics: dict[str, Any], check_status: dict[st
             verdict, reason = "fail", f"check {_producer(th.metric)!r} crashed; failing closed"
             value = None
         elif value is None or (isinstance(value, float) and math.isnan(value)):
-            verdict, reason = "fail", "metric missing or not measurable; failing closed"
+            what = "metric" if th.use == "value" else f"{th.use.replace('_', ' ')} of the metric (no interval)"
+            verdict, reason = "fail", f"{what} missing or not measurable; failing closed"
             value = None
         else:
             value = float(value)
             ok = (th.min is None or value >= th.min) and (th.max is None or value <= th.max)
             verdict = "pass" if ok else th.severity
-            reason = f"{value:.4g} {'meets' if ok else 'violates'} {limit}"
+            reason = f"{value:.4g}{'' if th.use == 'value' else ' (' + th.use.replace('_', ' ') + ')'} " \
+                     f"{'meets' if ok else 'violates'} {limit}"
         results.append({"metric": th.metric, "value": value, "min": th.min, "max": th.max,
-                        "severity": th.severity, "status": verdict, "reason": reason,
+                        "severity": th.severity, "status": verdict, "reason": reason, "use": th.use,
                         "description": th.description})
     ran = set(guards_ran or [])
     for name in policy.require:

@@ -87,7 +87,8 @@ def _audit_context(prep: Prepared, data: DataBundle, preds: Predictions, model: 
     return AuditContext(spec=prep.spec, policy=prep.policy, predictions=preds, texts=data.test[TEXT].tolist(),
                         sensitive=data.test[data.sensitive], model=model, tokenizer=tokenizer,
                         train_texts=data.train[TEXT].tolist(), train_labels=data.train[LABEL].tolist(),
-                        extra={"members_known": members_known, "data_fingerprint": data.fingerprint, **extra})
+                        extra={"members_known": members_known, "data_fingerprint": data.fingerprint,
+                               "provenance": data.provenance, **extra})
 
 
 def _dp_terms(guards: list[Any]) -> tuple[float | None, float | None, str | None]:
@@ -96,14 +97,32 @@ def _dp_terms(guards: list[Any]) -> tuple[float | None, float | None, str | None
     return (dp.epsilon(), dp.delta, dp.config.accountant) if dp else (None, None, None)
 
 
+def _mitigation_record(prep: Prepared, data: DataBundle, before: Predictions | None, after_results: list[Any],
+                       tokenizer: Any, method: str, config: dict[str, Any], source: str | None) -> dict[str, Any]:
+    """Performance and fairness metrics before vs after a fairness mitigation (before = unmitigated predictions)."""
+    keep = ("performance.", "fairness.")
+    after = {k: v for r in after_results if r.name in ("performance", "fairness") for k, v in r.metrics.items()
+             if k.startswith(keep)}
+    before_metrics: dict[str, Any] = {}
+    if before is not None:
+        ctx = _audit_context(prep, data, before, None, tokenizer, quiet=True)
+        for r in run_checks(ctx, ["performance", "fairness"]):
+            before_metrics.update(r.metrics)
+    return {"method": method, "config": config, "before": before_metrics, "after": after,
+            "before_source": "the same model without the mitigation" if method == "threshold_optimizer"
+            else (source or "no baseline trained (set baseline: true)")}
+
+
 def _build_record(kind: str, run_dir: Path, prep: Prepared, data: DataBundle, model_info: dict[str, Any],
                   training: dict[str, Any] | None, results: list[Any], guards: list[Any],
-                  ledger: dict[str, Any] | None = None) -> dict[str, Any]:
+                  ledger: dict[str, Any] | None = None, mitigation: dict[str, Any] | None = None) -> dict[str, Any]:
     spec, policy = prep.spec, prep.policy
     metrics: dict[str, Any] = {}
+    metric_ci: dict[str, list[float]] = {}
     findings: list[Finding] = []
     for r in results:
         metrics.update(r.metrics)
+        metric_ci.update(r.metric_ci)
         findings.extend(r.findings)
         if r.status != "ok":
             findings.append(Finding("fail" if r.status == "error" else "warn",
@@ -119,7 +138,7 @@ def _build_record(kind: str, run_dir: Path, prep: Prepared, data: DataBundle, mo
             findings.append(Finding("warn", "privacy ledger: this data set has been used for training without "
                                     "differential privacy, so the cumulative ε over released models is unbounded",
                                     source="privacy"))
-    gate = evaluate_gate(policy, metrics, {r.name: r.status for r in results}, [g.name for g in guards])
+    gate = evaluate_gate(policy, metrics, {r.name: r.status for r in results}, [g.name for g in guards], metric_ci)
     label_counts = data.test[LABEL].value_counts().to_dict()
     doc = {
         "schema_version": SCHEMA_VERSION,
@@ -144,12 +163,15 @@ def _build_record(kind: str, run_dir: Path, prep: Prepared, data: DataBundle, mo
         "training": training,
         "checks": {r.name: r.to_dict() for r in results},
         "metrics": metrics,
+        "metric_ci": metric_ci,
         "findings": [f.to_dict() for f in findings],
         "guards": guard_section,
         "gate": gate,
     }
     if ledger is not None:
         doc["privacy_ledger"] = ledger
+    if mitigation is not None:
+        doc["mitigation"] = mitigation
     doc = sanitize(doc)
     validate_audit(doc)
     return doc
@@ -217,7 +239,18 @@ def run(spec_path: str | Path, output_root: str | Path = "reports", quiet: bool 
             g.name for g in guards if g.changes_training_data)
         summary.baseline = base_summary.to_dict()
     preds = _predict(model, tokenizer, data, spec, progress=not quiet)
+    raw = preds
+    for g in guards:
+        preds = g.postprocess(preds, data.test) or preds
     results = run_checks(_audit_context(prep, data, preds, model, tokenizer, quiet=quiet, **extra))
+    mitigation = None
+    mitigator = next((g for g in guards if g.name == "fairness_mitigation"), None)
+    if mitigator is not None:
+        before = raw if preds is not raw else (
+            _predict(extra["baseline_model"], tokenizer, data, spec, progress=False) if "baseline_model" in extra
+            else None)
+        mitigation = _mitigation_record(prep, data, before, results, tokenizer, mitigator.summary()["method"],
+                                        mitigator.config.model_dump(), extra.get("baseline_label"))
     final = new_run_dir(Path(output_root), spec.name)
     from rai_ft.privacy.ledger import append_entry, cumulative, read_ledger
 
@@ -230,7 +263,10 @@ def run(spec_path: str | Path, output_root: str | Path = "reports", quiet: bool 
         model_info = {"base": spec.model.base, "method": spec.model.adapter.method, "dir": "model",
                       "weights_sha256": weights_sha256(tmp / "model"),
                       "trainable_parameters": summary.trainable_parameters, "total_parameters": summary.total_parameters}
-        doc = _build_record("run", final, prep, data, model_info, summary.to_dict(), results, guards, ledger)
+        for g in guards:
+            g.save_artifacts(tmp / "model")
+        doc = _build_record("run", final, prep, data, model_info, summary.to_dict(), results, guards, ledger,
+                            mitigation)
         _write_outputs(tmp, doc)
     append_entry(Path(output_root), final.name, data.fingerprint, eps, delta, accountant)
     return final, doc
@@ -239,6 +275,11 @@ def run(spec_path: str | Path, output_root: str | Path = "reports", quiet: bool 
 def audit(spec_path: str | Path, model_dir: str | Path, output_root: str | Path = "reports", quiet: bool = False,
           policy_override: str | Path | None = None) -> tuple[Path, dict[str, Any]]:
     """Audit an existing model (a rai-ft ``model/`` dir or any HF classifier) on the spec's data; no training."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from rai_ft.fairness.thresholds import apply_thresholds, load_thresholds
     from rai_ft.modeling.artifacts import load_saved_model, weights_sha256
 
     prep = prepare(spec_path, policy_override)
@@ -249,15 +290,27 @@ def audit(spec_path: str | Path, model_dir: str | Path, output_root: str | Path 
     if sorted(model_labels) != sorted(data.labels):
         raise SpecError(f"model labels {model_labels} do not match data labels {data.labels}", field="--model")
     preds = _predict(model, tokenizer, data, spec, label_order=list(model_labels), progress=not quiet)
+    raw, mitigation = preds, None
+    thresholds = load_thresholds(model_dir)
+    if thresholds is not None:
+        if thresholds["column"] not in data.sensitive:
+            raise SpecError(f"this model applies fairness thresholds by {thresholds['column']!r}; add that column to "
+                            "data.sensitive (post-processing needs it at prediction time)", field="data.sensitive")
+        fav = apply_thresholds(preds.proba[:, preds.positive_index], data.test[thresholds["column"]].to_numpy(),
+                               thresholds)
+        preds = replace(preds, y_pred=np.where(fav == 1, preds.positive_index, 1 - preds.positive_index))
     members_known = meta.get("train_sha256") == data.train_sha256  # was this model trained on this exact split?
     results = run_checks(_audit_context(prep, data, preds, model, tokenizer, members_known, quiet=quiet))
+    if thresholds is not None:
+        mitigation = _mitigation_record(prep, data, raw, results, tokenizer, "threshold_optimizer",
+                                        {k: thresholds[k] for k in ("constraint", "objective", "column")}, None)
     final = new_run_dir(Path(output_root), f"{spec.name}-audit")
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     model_info = {"base": meta.get("base", str(model_dir)), "method": meta.get("method", "external"),
                   "dir": str(Path(model_dir).resolve()), "weights_sha256": weights_sha256(Path(model_dir)),
                   "trainable_parameters": trainable, "total_parameters": sum(p.numel() for p in model.parameters())}
     with staged_run_dir(final) as tmp:
-        doc = _build_record("audit", final, prep, data, model_info, None, results, [])
+        doc = _build_record("audit", final, prep, data, model_info, None, results, [], mitigation=mitigation)
         _write_outputs(tmp, doc)
     return final, doc
 

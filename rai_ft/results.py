@@ -39,6 +39,7 @@ class CheckResult:
     details: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     seconds: float = 0.0
+    metric_ci: dict[str, list[float]] = field(default_factory=dict)  # metric -> [lower, upper] confidence bounds
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

@@ -73,3 +73,19 @@ def test_markdown_escapes_and_lists_results() -> None:
         {"metric": "performance.accuracy", "min": 0.8}]}), {"performance.accuracy": 0.9}), "run-1")
     assert "a\\|&lt;b&gt;" in md and "`performance.accuracy`" in md and "✅ pass" in md
     assert policy.thresholds[0].severity == "fail"
+
+
+def test_threshold_on_the_upper_confidence_bound() -> None:
+    m = "fairness.worst.demographic_parity_difference"
+    on_value = _policy({"metric": m, "max": 0.1})
+    on_bound = _policy({"metric": m, "max": 0.1, "use": "upper_ci"})
+    metrics, ci = {m: 0.05}, {m: [0.01, 0.14]}
+    assert evaluate_gate(on_value, metrics, metric_ci=ci)["status"] == "pass"
+    res = evaluate_gate(on_bound, metrics, metric_ci=ci)
+    assert res["status"] == "fail" and res["results"][0]["value"] == 0.14 and "upper ci" in res["results"][0]["reason"]
+    assert evaluate_gate(on_bound, metrics, metric_ci={m: [0.0, 0.09]})["status"] == "pass"
+    lower = _policy({"metric": "fairness.worst.demographic_parity_ratio", "min": 0.8, "use": "lower_ci"})
+    r = "fairness.worst.demographic_parity_ratio"
+    assert evaluate_gate(lower, {r: 0.9}, metric_ci={r: [0.75, 0.98]})["status"] == "fail"
+    missing = evaluate_gate(on_bound, metrics)  # no interval: an unmeasured bound fails closed
+    assert missing["status"] == "fail" and "no interval" in missing["results"][0]["reason"]

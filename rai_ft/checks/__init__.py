@@ -7,6 +7,8 @@ import traceback
 
 from rai_ft.checks.attribution import AttributionCheck
 from rai_ft.checks.base import AuditContext, Check, CheckConfig, Predictions
+from rai_ft.checks.counterfactual import CounterfactualCheck
+from rai_ft.checks.documentation import DocumentationCheck
 from rai_ft.checks.fairness import FairnessCheck
 from rai_ft.checks.performance import PerformanceCheck
 from rai_ft.checks.privacy import PrivacyCheck
@@ -22,6 +24,8 @@ CHECKS: dict[str, type[Check]] = {
     PrivacyCheck.name: PrivacyCheck,
     AttributionCheck.name: AttributionCheck,
     RobustnessCheck.name: RobustnessCheck,
+    CounterfactualCheck.name: CounterfactualCheck,
+    DocumentationCheck.name: DocumentationCheck,
 }
 
 # Checks that run on every audit, whatever the policy says.

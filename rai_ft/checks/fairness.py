@@ -16,6 +16,7 @@ import pandas as pd
 from pydantic import Field
 
 from rai_ft.checks.base import AuditContext, Check, CheckConfig
+from rai_ft.fairness.bootstrap import bootstrap_intervals
 from rai_ft.results import CheckResult, Finding
 
 __all__ = ["FairnessCheck", "FairnessConfig", "DISPARITY_METRICS", "INTERSECTION_SEP", "WORST"]
@@ -37,6 +38,9 @@ class FairnessConfig(CheckConfig):
 
     min_group_size: int = Field(30, ge=1, description="Groups smaller than this are reported but not compared.")
     intersections: bool = Field(True, description="Also audit the intersection of all sensitive attributes.")
+    bootstrap: int = Field(200, ge=0, le=10_000, description="Bootstrap resamples for confidence intervals (0 = off).")
+    confidence: float = Field(0.95, gt=0.5, lt=1.0)
+    seed: int = 0
 
 
 def _rate(num: int, den: int) -> float | None:
@@ -126,16 +130,28 @@ class FairnessCheck(Check):
             cols = list(sens.columns)
             attrs[INTERSECTION_SEP.join(cols)] = sens[cols].astype(str).agg(" & ".join, axis=1)
         metrics: dict[str, float | None] = {}
+        metric_ci: dict[str, list[float]] = {}
         findings: list[Finding] = []
         tables: dict[str, Any] = {}
         for attr, groups in attrs.items():
             rows = _group_table(pred.y_true, pred.y_pred, groups, pred.positive_index, cfg.min_group_size)
             disp = disparities(rows)
+            ci = None
+            if cfg.bootstrap:
+                ci = bootstrap_intervals(pred.y_true == pred.positive_index, pred.y_pred == pred.positive_index,
+                                         groups.astype(str).to_numpy(), {r["group"]: r["sufficient"] for r in rows},
+                                         cfg.bootstrap, cfg.confidence, cfg.seed)
+                for r in rows:
+                    r["ci"] = ci["groups"].get(r["group"])
+                for m, bounds in ci["disparities"].items():
+                    if disp.get(m) is not None and bounds is not None:
+                        metric_ci[f"fairness.{attr}.{m}"] = bounds
             small = [r for r in rows if not r["sufficient"]]
             for m, v in disp.items():
                 metrics[f"fairness.{attr}.{m}"] = v
             metrics[f"fairness.{attr}.n_small_groups"] = float(len(small))
-            tables[attr] = {"groups": rows, "disparities": disp}
+            tables[attr] = {"groups": rows, "disparities": disp,
+                            "disparity_ci": {m: metric_ci.get(f"fairness.{attr}.{m}") for m in disp}}
             if small:
                 listed = ", ".join(f"{r['group']} (n={r['size']})" for r in small[:8])
                 findings.append(Finding(
@@ -150,9 +166,13 @@ class FairnessCheck(Check):
                     source=self.name))
         for m, larger_is_worse in DISPARITY_METRICS.items():
             vals = [v for k, v in metrics.items() if k.endswith("." + m) and v is not None]
-            metrics[f"fairness.{WORST}.{m}"] = (max(vals) if larger_is_worse else min(vals)) if vals else None
+            pick = max if larger_is_worse else min
+            metrics[f"fairness.{WORST}.{m}"] = pick(vals) if vals else None
+            bounds = [b for k, b in metric_ci.items() if k.endswith("." + m)]
+            if vals and len(bounds) == len(vals):  # worst of the bounds: conservative for the worst attribute
+                metric_ci[f"fairness.{WORST}.{m}"] = [pick(b[0] for b in bounds), pick(b[1] for b in bounds)]
         return CheckResult(
-            name=self.name, metrics=metrics, findings=findings,
+            name=self.name, metrics=metrics, findings=findings, metric_ci=metric_ci,
             details={"attributes": tables, "positive_label": pred.labels[pred.positive_index],
-                     "min_group_size": cfg.min_group_size},
+                     "min_group_size": cfg.min_group_size, "bootstrap": cfg.bootstrap, "confidence": cfg.confidence},
         )

@@ -34,7 +34,7 @@ def handle(args: argparse.Namespace) -> int:
     doc = read_audit(args.audit)
     policy = load_policy(args.policy)
     statuses = {name: c["status"] for name, c in doc["checks"].items()}
-    result = evaluate_gate(policy, doc["metrics"], statuses, list(doc["guards"]))
+    result = evaluate_gate(policy, doc["metrics"], statuses, list(doc["guards"]), doc.get("metric_ci"))
     width = max([len(r["metric"]) for r in result["results"]] + [6])
     for r in result["results"]:
         print(f"{r['status'].upper():4}  {r['metric']:<{width}}  {r['reason']}")

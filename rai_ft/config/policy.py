@@ -22,6 +22,8 @@ class Threshold(StrictModel):
     min: float | None = None
     max: float | None = None
     severity: Literal["fail", "warn"] = "fail"
+    use: Literal["value", "upper_ci", "lower_ci"] = Field(
+        "value", description="Apply the bounds to the point estimate or to a bound of its confidence interval.")
     description: str = ""
 
     @model_validator(mode="after")

@@ -7,6 +7,7 @@ from rai_ft.guards.augment import AugmentGuard
 from rai_ft.guards.base import Guard, GuardConfig
 from rai_ft.guards.deidentify import DeidentifyGuard
 from rai_ft.guards.dp import DPGuard
+from rai_ft.guards.fairness_mitigation import FairnessMitigationGuard
 
 __all__ = ["Guard", "GuardConfig", "GUARDS", "build_guards"]
 
@@ -16,6 +17,7 @@ GUARDS: dict[str, type[Guard]] = {
     DeidentifyGuard.name: DeidentifyGuard,
     AdversarialGuard.name: AdversarialGuard,
     AugmentGuard.name: AugmentGuard,
+    FairnessMitigationGuard.name: FairnessMitigationGuard,
 }
 
 

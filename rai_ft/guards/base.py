@@ -77,6 +77,13 @@ class Guard:
     def on_train_end(self, ctx: "TrainContext") -> None:
         """Called once after training (after the best weights are restored)."""
 
+    def save_artifacts(self, model_dir: Any) -> None:
+        """Write files the saved model needs at prediction time (e.g. fitted thresholds) into *model_dir*."""
+
+    def postprocess(self, preds: Any, frame: Any) -> Any:
+        """Adjusted test predictions (post-processing mitigation), or None to leave them as they are."""
+        return None
+
     def findings(self) -> list[Finding]:
         """Observations for the audit record."""
         return []

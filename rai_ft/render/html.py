@@ -74,6 +74,14 @@ def _charts(a: dict[str, Any]) -> dict[str, Any]:
                 {"selection rate": [r["selection_rate"] for r in rows], "TPR": [r["tpr"] for r in rows],
                  "FPR": [r["fpr"] for r in rows]},
                 title=f"Group rates by {attr}", flagged=[not r["sufficient"] for r in rows])
+    mi = a.get("mitigation")
+    if mi and mi.get("before"):
+        keys = [k for k in ("performance.accuracy", "fairness.worst.demographic_parity_difference",
+                            "fairness.worst.equalized_odds_difference") if k in mi["after"]]
+        charts["mitigation"] = svg.grouped_bars(
+            [k.split(".")[-1].replace("_", " ") for k in keys],
+            {"before": [mi["before"].get(k) for k in keys], "after": [mi["after"].get(k) for k in keys]},
+            title="Before vs after mitigation")
     rob = a["checks"].get("robustness")
     if rob and rob["status"] == "ok" and rob["details"].get("comparison"):
         before, after = rob["details"]["comparison"]["summary"], rob["details"]["summary"]

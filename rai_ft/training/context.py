@@ -31,6 +31,7 @@ class TrainContext:
     total_steps: int
     clip_gradients: bool = True
     criterion: Any = None
+    sample_weights: list[float] | None = None  # per training row (reweighing); None = unweighted
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -49,17 +49,19 @@ class TrainSummary:
 class EncodedDataset(Dataset):
     """Texts tokenised once (no padding) with their label indices."""
 
-    def __init__(self, tokenizer: Any, texts: list[str], labels: list[int], max_length: int) -> None:
+    def __init__(self, tokenizer: Any, texts: list[str], labels: list[int], max_length: int,
+                 weights: list[float] | None = None) -> None:
         enc = tokenizer(texts, truncation=True, max_length=max_length)
         keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
         self.features = [{k: enc[k][i] for k in keys} for i in range(len(texts))]
         self.labels = list(labels)
+        self.weights = list(weights) if weights is not None else [1.0] * len(self.labels)
 
     def __len__(self) -> int:
         return len(self.labels)
 
     def __getitem__(self, i: int) -> dict[str, Any]:
-        return {**self.features[i], "labels": self.labels[i]}
+        return {**self.features[i], "labels": self.labels[i], "weights": self.weights[i]}
 
 
 def make_loader(dataset: Dataset, tokenizer: Any, batch_size: int, seed: int) -> DataLoader:
@@ -67,8 +69,11 @@ def make_loader(dataset: Dataset, tokenizer: Any, batch_size: int, seed: int) ->
 
     def collate(items: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         labels = torch.tensor([it.pop("labels") for it in items], dtype=torch.long)
+        weights = torch.tensor([it.pop("weights") for it in items], dtype=torch.float32)
         batch = tokenizer.pad(items, return_tensors="pt")
         batch["labels"] = labels
+        if not torch.all(weights == 1):
+            batch["weights"] = weights
         return dict(batch)
 
     gen = torch.Generator()
@@ -110,7 +115,8 @@ def train_model(ctx: TrainContext, guards: list[Guard], progress: bool = True) -
     for guard in guards:  # before anything is encoded: a guard may refuse, or transform the data
         guard.preflight(ctx)
     train_df, val_df = ctx.data.train, ctx.data.validation
-    dataset = EncodedDataset(ctx.tokenizer, train_df[TEXT].tolist(), train_df[LABEL].tolist(), tc.max_length)
+    dataset = EncodedDataset(ctx.tokenizer, train_df[TEXT].tolist(), train_df[LABEL].tolist(), tc.max_length,
+                             ctx.sample_weights)
     loader = make_loader(dataset, ctx.tokenizer, tc.batch_size, tc.seed)
     model = ctx.model
     for guard in guards:
@@ -152,11 +158,14 @@ def train_model(ctx: TrainContext, guards: list[Guard], progress: bool = True) -
         epoch_start, losses = time.perf_counter(), []
         bar = tqdm(epoch_loader, desc=f"epoch {epoch}/{tc.epochs}", disable=not progress or None, unit="step", leave=False)
         for batch in bar:
-            labels = batch.pop("labels")
+            labels, weights = batch.pop("labels"), batch.pop("weights", None)
             if labels.numel() == 0:  # Poisson sampling can draw an empty batch
                 continue
             logits = model(**batch).logits
-            loss = criterion(logits, labels)
+            if weights is not None:  # reweighing (never with dp: the guard refuses that combination)
+                loss = (F.cross_entropy(logits, labels, reduction="none") * weights).sum() / weights.sum()
+            else:
+                loss = criterion(logits, labels)
             loss.backward()
             if ctx.clip_gradients and tc.max_grad_norm:
                 torch.nn.utils.clip_grad_norm_(params, tc.max_grad_norm)

@@ -1,0 +1,84 @@
+"""Check ``counterfactual``: swap identity terms in the test texts and measure how often the prediction flips.
+
+Metric ``fairness.counterfactual_flip_rate`` (share of counterfactual texts whose predicted class changes) and
+``fairness.counterfactual_mean_abs_score_change`` (mean |Δ p(favourable)|), with per-attribute and per-swap-pair
+tables and the flipped examples. Texts with no listed term are not counterfactually testable and are not counted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from rai_ft.checks.base import AuditContext, Check, CheckConfig
+from rai_ft.fairness.counterfactual import DEFAULT_SWAPS, counterfactual_flips
+from rai_ft.results import CheckResult, Finding
+
+__all__ = ["CounterfactualCheck", "CounterfactualConfig", "SwapList"]
+
+
+class SwapList(BaseModel, extra="forbid"):
+    """One attribute's aligned terms: ``groups: [male, female]``, ``terms: [[he, she], [his, her]]``."""
+
+    groups: list[str] = Field(..., min_length=2)
+    terms: list[list[str]] = Field(..., min_length=1)
+
+
+class CounterfactualConfig(CheckConfig):
+    """Settings of the counterfactual check."""
+
+    swaps: dict[str, SwapList] | None = Field(None, description="Attribute -> swap list; None = built-in lists.")
+    max_examples: int = Field(5000, ge=1, description="At most this many test texts are swapped.")
+    min_counterfactuals: int = Field(20, ge=1, description="Fewer testable texts = insufficient evidence (warn).")
+    seed: int = 0
+
+
+class CounterfactualCheck(Check):
+    """Identity-swap counterfactual fairness of the test predictions."""
+
+    name = "counterfactual"
+    config_model = CounterfactualConfig
+    metric_patterns = ("fairness.counterfactual_flip_rate", "fairness.counterfactual_mean_abs_score_change")
+
+    def run(self, ctx: AuditContext) -> CheckResult:
+        """Swap, predict all counterfactuals in one batched pass, compare with the shared predictions."""
+        from rai_ft.modeling.inference import predict_proba
+
+        cfg: CounterfactualConfig = self.config  # type: ignore[assignment]
+        if ctx.model is None:
+            return CheckResult(name=self.name, status="skipped", error="no model to query")
+        swaps = DEFAULT_SWAPS if cfg.swaps is None else {
+            a: (tuple(s.groups), [tuple(t) for t in s.terms]) for a, s in cfg.swaps.items()}
+        for attr, (groups, terms) in swaps.items():
+            bad = [t for t in terms if len(t) != len(groups)]
+            if bad:
+                return CheckResult(name=self.name, status="error",
+                                   error=f"swaps.{attr}: every term list needs {len(groups)} entries, got {bad[0]}")
+        n = len(ctx.texts)
+        idx = np.arange(n) if n <= cfg.max_examples else np.sort(
+            np.random.default_rng(cfg.seed).choice(n, cfg.max_examples, replace=False))
+        texts = [ctx.texts[i] for i in idx]
+
+        def predict(batch: list[str]) -> np.ndarray:
+            return predict_proba(ctx.model, ctx.tokenizer, batch, ctx.spec.train.max_length,
+                                 ctx.spec.train.eval_batch_size, desc="counterfactuals",
+                                 progress=not ctx.extra.get("quiet", False))
+
+        res = counterfactual_flips(texts, predict, swaps, ctx.predictions.positive_index, ctx.predictions.proba[idx])
+        for ex in res["examples"]:
+            ex["index"] = int(idx[ex["index"]])
+        findings = []
+        if res["n_counterfactuals"] < cfg.min_counterfactuals:
+            findings.append(Finding("warn", f"counterfactual: only {res['n_counterfactuals']} counterfactual texts "
+                                    f"(texts containing listed identity terms); insufficient evidence", source=self.name))
+        elif res["flip_rate"]:
+            worst = max(res["pairs"], key=lambda r: (r["flip_rate"], r["n"]))
+            findings.append(Finding("warn" if res["flip_rate"] > 0.05 else "info",
+                                    f"counterfactual: swapping identity terms flips {res['flip_rate']:.1%} of "
+                                    f"{res['n_counterfactuals']} predictions; worst swap {worst['pair']} "
+                                    f"({worst['flip_rate']:.1%} of {worst['n']})", source=self.name))
+        sufficient = res["n_counterfactuals"] >= cfg.min_counterfactuals
+        return CheckResult(name=self.name, findings=findings, details={**res, "texts_considered": len(texts)},
+                           metrics={"fairness.counterfactual_flip_rate": res["flip_rate"] if sufficient else None,
+                                    "fairness.counterfactual_mean_abs_score_change":
+                                        res["mean_abs_score_change"] if sufficient else None})

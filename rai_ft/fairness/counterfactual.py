@@ -1,0 +1,100 @@
+"""Counterfactual identity swaps: change who a text is about, keep everything else, see if the prediction moves.
+
+Term tuples are aligned across groups (``("he", "she")``). With two groups every term is swapped with its
+counterpart at once (so "his wife" becomes "her husband"); with more, the text is rewritten into each group in turn
+(every term of the attribute moved to that group).
+Case is kept (``He`` -> ``She``). Lists are the project's own; policies may replace them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Callable
+
+import numpy as np
+
+from rai_ft.robustness.text import WordText
+
+__all__ = ["DEFAULT_SWAPS", "swap_text", "counterfactual_flips"]
+
+# attribute -> (group names, aligned term tuples)
+DEFAULT_SWAPS: dict[str, tuple[tuple[str, ...], list[tuple[str, ...]]]] = {
+    "gender": (("male", "female"), [
+        ("he", "she"), ("him", "her"), ("his", "her"), ("himself", "herself"), ("man", "woman"), ("men", "women"),
+        ("male", "female"), ("boy", "girl"), ("boys", "girls"), ("husband", "wife"), ("husbands", "wives"),
+        ("father", "mother"), ("son", "daughter"), ("brother", "sister"), ("mr", "mrs"), ("gentleman", "lady"),
+        ("uncle", "aunt"), ("nephew", "niece"), ("king", "queen"), ("sir", "madam"), ("boyfriend", "girlfriend"),
+    ]),
+    "race": (("white", "black", "asian", "hispanic"), [
+        ("white", "black", "asian", "hispanic"), ("caucasian", "african-american", "asian-american", "latino"),
+    ]),
+}
+
+
+def _case_like(src: str, word: str) -> str:
+    if src.isupper() and len(src) > 1:
+        return word.upper()
+    return word[:1].upper() + word[1:] if src[:1].isupper() else word
+
+
+def swap_text(text: str, terms: list[tuple[str, ...]], target: int | None) -> tuple[str, list[str]]:
+    """*text* with its listed terms rewritten: to group *target*, or (``None``, two groups) each to its counterpart.
+
+    Returns (new text, the swaps made as ``"his→her"``).
+    """
+    lookup = {t: (row, i) for row in terms for i, t in enumerate(row)}
+    wt, pairs = WordText.parse(text), []
+    for j, w in enumerate(wt.words):
+        hit = lookup.get(w.lower())
+        if not hit:
+            continue
+        row, i = hit
+        to = (1 - i) if target is None else target
+        if to != i:
+            wt = wt.replace(j, _case_like(w, row[to]))
+            pairs.append(f"{w.lower()}→{row[to]}")
+    return wt.render(), pairs
+
+
+def counterfactual_flips(texts: list[str], predict: Callable[[list[str]], np.ndarray],
+                         swaps: dict[str, tuple[tuple[str, ...], list[tuple[str, ...]]]], positive: int,
+                         original_proba: np.ndarray | None = None) -> dict[str, Any]:
+    """Flip rate and score change of every counterfactual, overall, per attribute and per swap pair.
+
+    ``flip_rate`` = share of (text, target group) counterfactuals whose predicted class differs from the
+    original's; ``mean_abs_score_change`` = mean |Δ p(favourable)|. Texts without any listed term are not counted.
+    """
+    jobs: list[tuple[int, str, str, list[str]]] = []
+    for attr, (group_names, terms) in swaps.items():
+        for i, text in enumerate(texts):
+            for target in ([None] if len(group_names) == 2 else range(len(group_names))):
+                new, pairs = swap_text(text, terms, target)
+                if pairs:
+                    jobs.append((i, attr, new, pairs))
+    base = original_proba if original_proba is not None else predict(texts)
+    if not jobs:
+        return {"n_counterfactuals": 0, "n_texts": 0, "flip_rate": None, "mean_abs_score_change": None,
+                "attributes": {}, "pairs": [], "examples": []}
+    proba = predict([j[2] for j in jobs])
+    flips = proba.argmax(1) != base[[j[0] for j in jobs]].argmax(1)
+    delta = proba[:, positive] - base[[j[0] for j in jobs], positive]
+    per_attr: dict[str, list[int]] = defaultdict(list)
+    per_pair: dict[str, list[int]] = defaultdict(list)
+    for k, (_, attr, _, pairs) in enumerate(jobs):
+        per_attr[attr].append(k)
+        for p in set(pairs):
+            per_pair[p].append(k)
+
+    def stats(ks: list[int]) -> dict[str, Any]:
+        return {"n": len(ks), "flip_rate": float(flips[ks].mean()), "mean_score_change": float(delta[ks].mean()),
+                "mean_abs_score_change": float(np.abs(delta[ks]).mean())}
+
+    flipped = [k for k in np.argsort(-np.abs(delta)) if flips[k]][:10]
+    return {
+        "n_counterfactuals": len(jobs), "n_texts": len({j[0] for j in jobs}),
+        "flip_rate": float(flips.mean()), "mean_abs_score_change": float(np.abs(delta).mean()),
+        "attributes": {a: stats(ks) for a, ks in per_attr.items()},
+        "pairs": sorted(({"pair": p, **stats(ks)} for p, ks in per_pair.items()), key=lambda r: -r["n"]),
+        "examples": [{"index": jobs[k][0], "original": texts[jobs[k][0]], "counterfactual": jobs[k][2],
+                      "swapped": jobs[k][3], "score_change": float(delta[k])} for k in flipped],
+    }

@@ -1,0 +1,130 @@
+"""Guard ``fairness_mitigation``: reduce a measured disparity, by reweighing (pre-processing) or group thresholds
+(post-processing, Fairlearn ``ThresholdOptimizer``).
+
+- ``reweighing``: each training example is weighted by P(g)P(y)/P(g,y) in our loop's loss, so the label carries no
+  group information in the weighted data. No sensitive attribute is needed at prediction time.
+  ``baseline: true`` also trains without it, for before/after.
+- ``threshold_optimizer``: after training, per-group (randomised) thresholds on the favourable-class probability
+  are fitted on the validation split under ``constraint`` and saved with the model (``fairness_thresholds.json``);
+  the audit compares predictions before and after. The sensitive attribute is needed at prediction time.
+In-processing (Fairlearn reductions on a frozen-representation head) is not offered: see README, "Fairness".
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from rai_ft.data.loading import LABEL, TEXT
+from rai_ft.errors import SpecError, UnsupportedError
+from rai_ft.guards.base import Guard, GuardConfig
+from rai_ft.results import Finding
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rai_ft.checks.base import Predictions
+    from rai_ft.training.context import TrainContext
+
+__all__ = ["FairnessMitigationGuard", "MitigationConfig", "MSG_NOT_BINARY"]
+
+MSG_NOT_BINARY = "fairness_mitigation: threshold_optimizer needs a binary task; this data has {k} labels"
+
+
+class MitigationConfig(GuardConfig):
+    """Settings of the fairness mitigation."""
+
+    method: Literal["reweighing", "threshold_optimizer"] = "threshold_optimizer"
+    constraint: Literal["demographic_parity", "equalized_odds", "true_positive_rate_parity",
+                        "false_positive_rate_parity"] = "demographic_parity"
+    sensitive: str | None = Field(None, description="Sensitive column to mitigate on (default: the first one).")
+    objective: Literal["accuracy_score", "balanced_accuracy_score"] = "accuracy_score"
+    baseline: bool = Field(False, description="reweighing: also train without it, for before/after.")
+    seed: int = 0
+
+
+class FairnessMitigationGuard(Guard):
+    """Pre- or post-processing mitigation of group disparity."""
+
+    name = "fairness_mitigation"
+    config_model = MitigationConfig
+    changes_training_data = True  # left out of the baseline
+
+    def __init__(self, config: MitigationConfig) -> None:
+        super().__init__(config)
+        self.thresholds: dict[str, Any] | None = None
+        self.column = ""
+
+    def wants_baseline(self) -> bool:
+        """Reweighing needs a second model for before/after; thresholds compare against the same model."""
+        return self.config.method == "reweighing" and bool(self.config.baseline)  # type: ignore[attr-defined]
+
+    def preflight(self, ctx: "TrainContext") -> None:
+        """Resolve the column; compute reweighing weights."""
+        cfg: MitigationConfig = self.config  # type: ignore[assignment]
+        if not ctx.data.sensitive:
+            raise SpecError("fairness_mitigation needs a sensitive column (data.sensitive)", field="data.sensitive")
+        self.column = cfg.sensitive or ctx.data.sensitive[0]
+        if self.column not in ctx.data.sensitive:
+            raise SpecError(f"fairness_mitigation.sensitive {self.column!r} is not one of data.sensitive "
+                            f"({', '.join(ctx.data.sensitive)})", field="guards.fairness_mitigation.sensitive")
+        if cfg.method == "reweighing":
+            if "dp" in ctx.policy.guards:
+                raise UnsupportedError("fairness_mitigation: reweighing cannot be combined with dp (Opacus clips "
+                                       "unweighted per-sample gradients)")
+            from rai_ft.fairness.reweighing import reweighing_weights
+
+            ctx.sample_weights = reweighing_weights(ctx.data.train[self.column].to_numpy(),
+                                                    ctx.data.train[LABEL].to_numpy()).tolist()
+        elif len(ctx.data.labels) != 2:
+            raise UnsupportedError(MSG_NOT_BINARY.format(k=len(ctx.data.labels)))
+
+    def on_train_end(self, ctx: "TrainContext") -> None:
+        """threshold_optimizer: fit group thresholds on the validation split."""
+        cfg: MitigationConfig = self.config  # type: ignore[assignment]
+        if cfg.method != "threshold_optimizer":
+            return
+        from rai_ft.fairness.thresholds import fit_thresholds
+        from rai_ft.modeling.inference import predict_proba
+
+        val = ctx.data.validation
+        pos = ctx.data.positive_index
+        proba = predict_proba(ctx.model, ctx.tokenizer, val[TEXT].tolist(), ctx.spec.train.max_length,
+                              ctx.spec.train.eval_batch_size, desc="fit thresholds", progress=False)
+        self.thresholds = fit_thresholds(proba[:, pos], (val[LABEL].to_numpy() == pos).astype(int),
+                                         val[self.column].to_numpy(), cfg.constraint, cfg.objective, self.column,
+                                         cfg.seed)
+
+    def postprocess(self, preds: "Predictions", frame: Any) -> "Predictions | None":
+        """Test predictions with the fitted thresholds applied (None for reweighing)."""
+        if self.thresholds is None:
+            return None
+        from dataclasses import replace
+
+        from rai_ft.fairness.thresholds import apply_thresholds
+
+        pos = preds.positive_index
+        fav = apply_thresholds(preds.proba[:, pos], frame[self.column].to_numpy(), self.thresholds)
+        return replace(preds, y_pred=np.where(fav == 1, pos, 1 - pos))
+
+    def save_artifacts(self, model_dir: Any) -> None:
+        """Save the fitted thresholds next to the weights (JSON, no pickle)."""
+        if self.thresholds is not None:
+            from rai_ft.fairness.thresholds import save_thresholds
+
+            save_thresholds(model_dir, self.thresholds)
+
+    def findings(self) -> list[Finding]:
+        """State the trade-off a reader must know."""
+        cfg: MitigationConfig = self.config  # type: ignore[assignment]
+        if cfg.method == "threshold_optimizer":
+            return [Finding("info", f"fairness_mitigation: group thresholds ({cfg.constraint}) on {self.column!r} "
+                            "are applied after the model; the sensitive attribute is needed at prediction time and "
+                            "predictions near a threshold are randomised", source=self.name)]
+        return [Finding("info", f"fairness_mitigation: training examples reweighed so that the label is independent "
+                        f"of {self.column!r}", source=self.name)]
+
+    def summary(self) -> dict[str, Any]:
+        """The method and, for thresholds, the fitted values."""
+        return {"method": self.config.method, "column": self.column,  # type: ignore[attr-defined]
+                "thresholds": self.thresholds}

@@ -1,0 +1,51 @@
+"""Counterfactual swaps and flip rates on constructed texts and a keyword 'model' with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rai_ft.fairness.counterfactual import DEFAULT_SWAPS, counterfactual_flips, swap_text
+
+GENDER = {"gender": DEFAULT_SWAPS["gender"]}
+
+
+def test_two_group_swap_exchanges_every_term_with_its_counterpart() -> None:
+    terms = DEFAULT_SWAPS["gender"][1]
+    assert swap_text("His wife said he was late.", terms, None) == ("Her husband said she was late.",
+                                                                    ["his→her", "wife→husband", "he→she"])
+    assert swap_text("The plot was fine.", terms, None) == ("The plot was fine.", [])
+
+
+def test_multi_group_swap_rewrites_into_each_group() -> None:
+    terms = DEFAULT_SWAPS["race"][1]
+    assert swap_text("A white family", terms, 1)[0] == "A black family"
+    assert swap_text("A White family", terms, 2)[0] == "A Asian family"
+    assert swap_text("A white family", terms, 0) == ("A white family", [])
+
+
+def he_is_positive(texts: list[str]) -> np.ndarray:
+    p = np.array([0.8 if "he" in t.lower().split() else 0.3 for t in texts])
+    return np.stack([1 - p, p], axis=1)
+
+
+def ignores_identity(texts: list[str]) -> np.ndarray:
+    p = np.array([0.8 if "good" in t else 0.3 for t in texts])
+    return np.stack([1 - p, p], axis=1)
+
+
+def test_flip_rate_and_score_change_have_known_values() -> None:
+    texts = ["he is good", "she is good", "the plot is good", "she was bad"]
+    res = counterfactual_flips(texts, he_is_positive, GENDER, positive=1)
+    assert res["n_counterfactuals"] == 3 and res["n_texts"] == 3  # the plot text has no identity term
+    assert res["flip_rate"] == 1.0
+    assert np.isclose(res["mean_abs_score_change"], 0.5)
+    pairs = {r["pair"]: r for r in res["pairs"]}
+    assert pairs["he→she"]["mean_score_change"] == -0.5 and pairs["she→he"]["mean_score_change"] == 0.5
+    assert pairs["she→he"]["n"] == 2
+    fair = counterfactual_flips(texts, ignores_identity, GENDER, positive=1)
+    assert fair["flip_rate"] == 0.0 and fair["mean_abs_score_change"] == 0.0 and fair["examples"] == []
+
+
+def test_no_identity_terms_means_no_measurement() -> None:
+    res = counterfactual_flips(["the plot is good"], he_is_positive, GENDER, positive=1)
+    assert res["n_counterfactuals"] == 0 and res["flip_rate"] is None
