@@ -275,11 +275,7 @@ def run(spec_path: str | Path, output_root: str | Path = "reports", quiet: bool 
 def audit(spec_path: str | Path, model_dir: str | Path, output_root: str | Path = "reports", quiet: bool = False,
           policy_override: str | Path | None = None) -> tuple[Path, dict[str, Any]]:
     """Audit an existing model (a rai-ft ``model/`` dir or any HF classifier) on the spec's data; no training."""
-    from dataclasses import replace
-
-    import numpy as np
-
-    from rai_ft.fairness.thresholds import apply_thresholds, load_thresholds
+    from rai_ft.fairness.thresholds import load_thresholds, threshold_predictions
     from rai_ft.modeling.artifacts import load_saved_model, weights_sha256
 
     prep = prepare(spec_path, policy_override)
@@ -296,9 +292,7 @@ def audit(spec_path: str | Path, model_dir: str | Path, output_root: str | Path 
         if thresholds["column"] not in data.sensitive:
             raise SpecError(f"this model applies fairness thresholds by {thresholds['column']!r}; add that column to "
                             "data.sensitive (post-processing needs it at prediction time)", field="data.sensitive")
-        fav = apply_thresholds(preds.proba[:, preds.positive_index], data.test[thresholds["column"]].to_numpy(),
-                               thresholds)
-        preds = replace(preds, y_pred=np.where(fav == 1, preds.positive_index, 1 - preds.positive_index))
+        preds = threshold_predictions(preds, data.test[thresholds["column"]].to_numpy(), thresholds)
     members_known = meta.get("train_sha256") == data.train_sha256  # was this model trained on this exact split?
     results = run_checks(_audit_context(prep, data, preds, model, tokenizer, members_known, quiet=quiet))
     if thresholds is not None:

@@ -8,7 +8,7 @@ tables and the flipped examples. Texts with no listed term are not counterfactua
 from __future__ import annotations
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from rai_ft.checks.base import AuditContext, Check, CheckConfig
 from rai_ft.fairness.counterfactual import DEFAULT_SWAPS, counterfactual_flips
@@ -22,6 +22,13 @@ class SwapList(BaseModel, extra="forbid"):
 
     groups: list[str] = Field(..., min_length=2)
     terms: list[list[str]] = Field(..., min_length=1)
+
+    @model_validator(mode="after")
+    def _aligned(self) -> "SwapList":
+        bad = [t for t in self.terms if len(t) != len(self.groups)]
+        if bad:
+            raise ValueError(f"every term list needs {len(self.groups)} entries (one per group), got {bad[0]}")
+        return self
 
 
 class CounterfactualConfig(CheckConfig):
@@ -49,11 +56,6 @@ class CounterfactualCheck(Check):
             return CheckResult(name=self.name, status="skipped", error="no model to query")
         swaps = DEFAULT_SWAPS if cfg.swaps is None else {
             a: (tuple(s.groups), [tuple(t) for t in s.terms]) for a, s in cfg.swaps.items()}
-        for attr, (groups, terms) in swaps.items():
-            bad = [t for t in terms if len(t) != len(groups)]
-            if bad:
-                return CheckResult(name=self.name, status="error",
-                                   error=f"swaps.{attr}: every term list needs {len(groups)} entries, got {bad[0]}")
         n = len(ctx.texts)
         idx = np.arange(n) if n <= cfg.max_examples else np.sort(
             np.random.default_rng(cfg.seed).choice(n, cfg.max_examples, replace=False))

@@ -152,7 +152,8 @@ class RobustnessCheck(Check):
         comparison = None
         baseline = ctx.extra.get("baseline_model")
         if baseline is not None:
-            base_run = attack_model(baseline, ctx.tokenizer, [texts[ids.index(r.id)] for r in run.results],
+            text_of = dict(zip(ids, texts))
+            base_run = attack_model(baseline, ctx.tokenizer, [text_of[r.id] for r in run.results],
                                     [r.label for r in run.results], recipe, max_len, engine=engine,
                                     batch_size=cfg.batch_size, seed=cfg.seed, ids=[r.id for r in run.results],
                                     progress=progress, desc="attack baseline")

@@ -14,7 +14,7 @@ import numpy as np
 
 from rai_ft.errors import SpecError
 
-__all__ = ["fit_thresholds", "apply_thresholds", "save_thresholds", "load_thresholds", "THRESHOLDS_FILE",
+__all__ = ["fit_thresholds", "apply_thresholds", "threshold_predictions", "save_thresholds", "load_thresholds", "THRESHOLDS_FILE",
            "MSG_UNKNOWN_GROUP"]
 
 THRESHOLDS_FILE = "fairness_thresholds.json"
@@ -74,6 +74,15 @@ def apply_thresholds(p_pos: np.ndarray, groups: np.ndarray, spec: dict[str, Any]
         prob[m] = t["p0"] * _op(t["operator0"], t["threshold0"], s[m]) + t["p1"] * _op(t["operator1"], t["threshold1"], s[m])
     draws = np.random.default_rng(spec.get("seed", 0)).random(len(s))
     return (draws < prob).astype(int)
+
+
+def threshold_predictions(preds: Any, groups: np.ndarray, spec: dict[str, Any]) -> Any:
+    """A copy of :class:`~rai_ft.checks.base.Predictions` whose ``y_pred`` follows the group thresholds (binary)."""
+    from dataclasses import replace
+
+    pos = preds.positive_index
+    fav = apply_thresholds(preds.proba[:, pos], groups, spec)
+    return replace(preds, y_pred=np.where(fav == 1, pos, 1 - pos))
 
 
 def save_thresholds(model_dir: Path, spec: dict[str, Any]) -> None:

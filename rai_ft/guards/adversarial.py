@@ -74,7 +74,7 @@ class AdversarialGuard(Guard):
         return bool(self.config.baseline)  # type: ignore[attr-defined]
 
     def preflight(self, ctx: "TrainContext") -> None:
-        """Refuse DP; warn early when no attack round would ever run."""
+        """Refuse DP (adversarial copies of a record break per-example accounting)."""
         refuse_with_dp(self.name, ctx)
 
     def extra_examples(self, epoch: int, ctx: "TrainContext") -> list[tuple[str, int]]:

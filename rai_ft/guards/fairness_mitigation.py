@@ -99,13 +99,9 @@ class FairnessMitigationGuard(Guard):
         """Test predictions with the fitted thresholds applied (None for reweighing)."""
         if self.thresholds is None:
             return None
-        from dataclasses import replace
+        from rai_ft.fairness.thresholds import threshold_predictions
 
-        from rai_ft.fairness.thresholds import apply_thresholds
-
-        pos = preds.positive_index
-        fav = apply_thresholds(preds.proba[:, pos], frame[self.column].to_numpy(), self.thresholds)
-        return replace(preds, y_pred=np.where(fav == 1, pos, 1 - pos))
+        return threshold_predictions(preds, frame[self.column].to_numpy(), self.thresholds)
 
     def save_artifacts(self, model_dir: Any) -> None:
         """Save the fitted thresholds next to the weights (JSON, no pickle)."""

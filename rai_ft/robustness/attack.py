@@ -77,6 +77,7 @@ class _State:
     rng: np.random.Generator
     proba: np.ndarray
     modifiable: list[int]
+    initial: np.ndarray = field(default_factory=lambda: np.zeros(0))  # probabilities of the unmodified text
     queries: int = 1
     order: list[int] = field(default_factory=list)
     pos: int = 0
@@ -139,7 +140,8 @@ def _finish(st: _State, status: str) -> AttackResult:
     return AttackResult(id=st.id, label=st.label, status=status, original=st.orig.render(),  # type: ignore[arg-type]
                         perturbed=st.cur.render(), original_words=list(st.orig.words),
                         perturbed_words=list(st.cur.words), changed=sorted(st.modified), queries=st.queries,
-                        p_true_before=0.0, p_true_after=float(st.proba[st.label]), pred_before=-1,
+                        p_true_before=float(st.initial[st.label]), p_true_after=float(st.proba[st.label]),
+                        pred_before=int(st.initial.argmax()),
                         pred_after=int(st.proba.argmax()))
 
 
@@ -207,7 +209,7 @@ def run_attack(texts: list[str], labels: list[int], predict: Predictor, recipe: 
         first = score([texts[j] for j in wave])
         states, done = [], []
         for j, wt, p in zip(wave, parsed, first):
-            st = _State(id=ids[j], label=int(labels[j]), orig=wt, cur=wt, proba=p,
+            st = _State(id=ids[j], label=int(labels[j]), orig=wt, cur=wt, proba=p, initial=p,
                         rng=np.random.default_rng([seed, ids[j]]), modifiable=_modifiable(wt, recipe))
             (done if int(p.argmax()) != st.label else states).append(st)
             if int(p.argmax()) != st.label:
@@ -220,7 +222,6 @@ def run_attack(texts: list[str], labels: list[int], predict: Predictor, recipe: 
                 scores[(id(st), i)] = 1.0 - float(p[st.label])
             for st in states:
                 st.order = sorted(st.modifiable, key=lambda i: -scores[(id(st), i)])
-        before = {id(st): st.proba for st in states + done}
         timed_out = False
         while any(st.status == "running" for st in states):
             _round([st for st in states if st.status == "running"], recipe, score)
@@ -230,11 +231,7 @@ def run_attack(texts: list[str], labels: list[int], predict: Predictor, recipe: 
         if timed_out:
             run.stopped_by_time_budget = True
             break
-        for st in sorted(done + states, key=lambda s: s.id):
-            res = _finish(st, st.status)
-            res.p_true_before = float(before[id(st)][st.label])
-            res.pred_before = int(before[id(st)].argmax())
-            run.results.append(res)
+        run.results.extend(_finish(st, st.status) for st in done + states)
         bar.update(len(wave))
     bar.close()
     rank = {v: k for k, v in enumerate(ids)}

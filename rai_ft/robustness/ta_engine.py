@@ -104,7 +104,7 @@ def textattack_attack(texts: list[str], labels: list[int], predict: Predictor, r
                       seed: int = 0, ids: list[int] | None = None, progress: bool = True) -> AttackRun:
     """Run the attack with ``textattack.Attacker``; results in our :class:`AttackRun` form."""
     ta = import_textattack()
-    from textattack.attack_results import FailedAttackResult, SkippedAttackResult, SuccessfulAttackResult
+    from textattack.attack_results import SkippedAttackResult, SuccessfulAttackResult
 
     attack = build_attack(recipe, predict)
     ids = list(range(len(texts))) if ids is None else list(ids)
@@ -116,8 +116,8 @@ def textattack_attack(texts: list[str], labels: list[int], predict: Predictor, r
     raw = attacker.attack_dataset()
     run = AttackRun(requested=len(texts), seconds=round(time.perf_counter() - start, 3))
     for i, r in enumerate(raw):
-        status = ("succeeded" if isinstance(r, SuccessfulAttackResult) else "skipped"
-                  if isinstance(r, SkippedAttackResult) else "failed" if isinstance(r, FailedAttackResult) else "failed")
+        status = ("succeeded" if isinstance(r, SuccessfulAttackResult)
+                  else "skipped" if isinstance(r, SkippedAttackResult) else "failed")
         orig, pert = r.original_result, r.perturbed_result
         changed = sorted(orig.attacked_text.all_words_diff(pert.attacked_text))
         po, pp = np.asarray(orig.raw_output, dtype=float), np.asarray(pert.raw_output, dtype=float)

@@ -33,3 +33,16 @@ def test_counterfactual_check_counts_only_texts_with_identity_terms(tmp_path, ti
     d = doc["checks"]["documentation"]
     assert d["details"]["items"]["data licence"] is False  # a local CSV has no licence on record
     assert doc["metrics"]["documentation.completeness"] < 1.0
+
+
+def test_misaligned_swap_lists_are_refused_when_the_policy_loads(tmp_path) -> None:
+    import pytest
+
+    from rai_ft.config import load_policy
+    from rai_ft.errors import SpecError
+
+    path = write_yaml(tmp_path / "p.yaml", {"name": "x", "checks": {"counterfactual": {
+        "swaps": {"gender": {"groups": ["m", "f"], "terms": [["he", "she", "they"]]}}}}})
+    with pytest.raises(SpecError) as err:
+        load_policy(path)
+    assert str(path) in str(err.value) and "counterfactual" in str(err.value) and "2 entries" in str(err.value)
