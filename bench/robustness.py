@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,8 +25,8 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import fmt, rai_ft_run, write_result  # noqa: E402
 from privacy import SST2, dev_copy  # noqa: E402
 
 
@@ -50,17 +49,6 @@ def write_run(out: Path, name: str, train_n: int, epochs: int, n_attack: int, gu
     return path
 
 
-def rai_ft_run(spec: Path, out: Path) -> tuple[Path, dict]:
-    start = time.perf_counter()
-    proc = subprocess.run([str(ROOT / ".venv" / "bin" / "rai-ft"), "run", str(spec), "--output", str(out / "reports"),
-                           "--quiet"], capture_output=True, text=True)
-    if proc.returncode not in (0, 1):
-        raise SystemExit(proc.stderr)
-    run_dir = sorted((out / "reports").glob(f"{spec.stem}-*"))[-1]
-    doc = json.loads((run_dir / "audit.json").read_text())
-    doc["_wall"] = time.perf_counter() - start
-    return run_dir, doc
-
 
 def throughput(model_dir: Path, n: int, repeat: int) -> list[dict]:
     """Our engine vs TextAttack on the same model, recipe and examples, alternating."""
@@ -75,6 +63,11 @@ def throughput(model_dir: Path, n: int, repeat: int) -> list[dict]:
     from rai_ft.robustness.ta_engine import import_textattack, textattack_attack
 
     model, tok, meta = load_saved_model(model_dir)
+    # TextAttack's HuggingFaceModelWrapper only takes a plain PreTrainedModel: merge the LoRA weights once and give
+    # the same merged model to every engine.
+    if hasattr(model, "merge_and_unload"):
+        model = model.merge_and_unload()
+    model.eval()
     dev = pd.read_csv(SST2 / "dev.tsv", sep="\t", quoting=3)
     ids = sorted(np.random.default_rng(0).choice(len(dev), size=n, replace=False).tolist())
     texts = [str(dev["content"][i]) for i in ids]
@@ -104,6 +97,7 @@ def throughput(model_dir: Path, n: int, repeat: int) -> list[dict]:
     return rows
 
 
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
@@ -128,9 +122,9 @@ def main() -> None:
              "words changed % | train time (s) |", "|---|---|---|---|---|---|---|"]
     for name, doc in (("LoRA", base), ("LoRA + adversarial training", adv)):
         s = doc["checks"]["robustness"]["details"]["summary"]
-        lines.append(f"| {name} | {doc['metrics']['performance.accuracy']:.3f} | {s['clean_accuracy']:.3f} | "
-                     f"{s['accuracy_under_attack']:.3f} | {s['attack_success_rate']:.3f} | "
-                     f"{s['avg_perturbed_words_pct']:.1f} | {doc['training']['seconds']:.0f} |")
+        lines.append(f"| {name} | {fmt(doc['metrics'].get('performance.accuracy'))} | {fmt(s['clean_accuracy'])} | "
+                     f"{fmt(s['accuracy_under_attack'])} | {fmt(s['attack_success_rate'])} | "
+                     f"{fmt(s['avg_perturbed_words_pct'], 1)} | {fmt(doc['training']['seconds'], 0)} |")
     cmp = adv["checks"]["robustness"]["details"]["comparison"]
     lines += ["", f"The adversarial run's report cites the first run (`compare_with`): {cmp['source'] if cmp else 'n/a'}.",
               f"Adversarial rounds: {json.dumps(adv['guards']['adversarial']['summary']['rounds'])}", "",
@@ -138,7 +132,7 @@ def main() -> None:
               "| round | engine | seconds | examples/s | success rate | avg queries |", "|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['round']} | {r['engine']} | {r['seconds']:.1f} | {r['examples_per_s']:.2f} | "
-                     f"{r['attack_success_rate']:.3f} | {r['avg_queries']:.1f} |")
+                     f"{fmt(r['attack_success_rate'])} | {fmt(r['avg_queries'], 1)} |")
     best = {}
     for r in rows:
         best[r["engine"]] = min(best.get(r["engine"], 1e9), r["seconds"])
@@ -147,10 +141,7 @@ def main() -> None:
     for name, secs in best.items():
         if name != "rai-ft engine":
             lines.append(f"- vs {name}: **{secs / ours:.2f}x**")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    (ROOT / "bench" / "results").mkdir(exist_ok=True)
-    (ROOT / "bench" / "results" / f"robustness{'-quick' if args.quick else ''}.md").write_text(text)
+    write_result("robustness", lines, args.quick)
 
 
 if __name__ == "__main__":

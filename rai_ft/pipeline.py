@@ -7,6 +7,7 @@ directory atomically: ``audit.json`` (schema-validated), ``report.html``, ``mode
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -24,6 +25,8 @@ from rai_ft.guards import GUARDS, build_guards
 from rai_ft.record import AUDIT_FILE, environment, sanitize, staged_run_dir, validate_audit, write_text_atomic
 from rai_ft.render import CARD_FILE, REPORT_FILE, render_card, render_html
 from rai_ft.results import Finding
+from rai_ft.tracking import open_tracker
+from rai_ft.training import distributed
 
 __all__ = ["Prepared", "prepare", "run", "audit", "check_policy_against_spec", "new_run_dir"]
 
@@ -115,7 +118,8 @@ def _mitigation_record(prep: Prepared, data: DataBundle, before: Predictions | N
 
 def _build_record(kind: str, run_dir: Path, prep: Prepared, data: DataBundle, model_info: dict[str, Any],
                   training: dict[str, Any] | None, results: list[Any], guards: list[Any],
-                  ledger: dict[str, Any] | None = None, mitigation: dict[str, Any] | None = None) -> dict[str, Any]:
+                  ledger: dict[str, Any] | None = None, mitigation: dict[str, Any] | None = None,
+                  tracking: dict[str, Any] | None = None) -> dict[str, Any]:
     spec, policy = prep.spec, prep.policy
     metrics: dict[str, Any] = {}
     metric_ci: dict[str, list[float]] = {}
@@ -172,6 +176,8 @@ def _build_record(kind: str, run_dir: Path, prep: Prepared, data: DataBundle, mo
         doc["privacy_ledger"] = ledger
     if mitigation is not None:
         doc["mitigation"] = mitigation
+    if tracking:
+        doc["tracking"] = tracking
     doc = sanitize(doc)
     validate_audit(doc)
     return doc
@@ -191,7 +197,7 @@ def _log(msg: str, quiet: bool) -> None:
 
 
 def _train(prep: Prepared, data: DataBundle, guards: list[Any], location: Any, tokenizer: Any,
-           quiet: bool) -> tuple[Any, Any]:
+           quiet: bool, callbacks: tuple[Any, ...] = ()) -> tuple[Any, Any]:
     """Seed, load the base model, apply the adapter and train under *guards*; returns (model, TrainSummary)."""
     from rai_ft.modeling.adapters import apply_adapter, count_parameters
     from rai_ft.modeling.loading import load_classifier
@@ -210,26 +216,52 @@ def _train(prep: Prepared, data: DataBundle, guards: list[Any], location: Any, t
     ctx = TrainContext(spec=spec, policy=prep.policy, data=data, model=model, tokenizer=tokenizer,
                        steps_per_epoch=steps_per_epoch, total_steps=steps_per_epoch * spec.train.epochs,
                        extra={"quiet": quiet})
-    summary = train_model(ctx, guards, progress=not quiet)
+    summary = train_model(ctx, guards, progress=not quiet, callbacks=callbacks)
     _log(f"trained {summary.epochs_run} epoch(s), {summary.steps} steps in {summary.seconds:.1f}s", quiet)
     return ctx.model, summary
 
 
 def run(spec_path: str | Path, output_root: str | Path = "reports", quiet: bool = False,
-        policy_override: str | Path | None = None) -> tuple[Path, dict[str, Any]]:
-    """Fine-tune and audit as *spec_path* says. Returns (run directory, audit document)."""
-    from rai_ft.modeling.artifacts import model_meta, save_model, weights_sha256
+        policy_override: str | Path | None = None) -> tuple[Path, dict[str, Any] | None]:
+    """Fine-tune and audit as *spec_path* says. Returns (run directory, audit document).
+
+    Launched on several processes (``accelerate launch`` / ``torchrun``), every rank trains and only rank 0 audits;
+    the other ranks get ``None`` for the document and write nothing.
+    """
     from rai_ft.modeling.loading import load_tokenizer, resolve_base
 
+    quiet = quiet or not distributed.is_main()  # several processes: rank 0 speaks, audits and writes
     prep = prepare(spec_path, policy_override)
     spec = prep.spec
     guards = build_guards(prep.policy.guards)
     data = load_data(spec)
     _log(f"data: {len(data.train)} train / {len(data.validation)} validation / {len(data.test)} test, "
-         f"labels {data.labels}", quiet)
+         f"labels {data.labels}" + (f"; {distributed.world_size()} processes" if distributed.world_size() > 1
+                                    else ""), quiet)
     location = resolve_base(spec.model.base)
     tokenizer = load_tokenizer(location, spec.model.revision)
-    model, summary = _train(prep, data, guards, location, tokenizer, quiet)
+    final = new_run_dir(Path(output_root), spec.name)
+    tracker = open_tracker(spec, Path(output_root), final.name) if distributed.is_main() else None
+    if tracker is not None:
+        _log(f"tracking: {', '.join(b.name for b in tracker.backends)} ({json.dumps(tracker.record())})", quiet)
+    try:
+        final, doc = _run_tracked(prep, data, guards, location, tokenizer, final, output_root, quiet, tracker)
+    except BaseException:
+        if tracker is not None:
+            tracker.abort()
+        raise
+    if tracker is not None:
+        tracker.finish(doc, final)
+    return final, doc  # doc is None on ranks other than 0 (they only train)
+
+
+def _run_tracked(prep: Prepared, data: DataBundle, guards: list[Any], location: Any, tokenizer: Any, final: Path,
+                 output_root: str | Path, quiet: bool, tracker: Any) -> tuple[Path, dict[str, Any] | None]:
+    """Train, audit and write the run directory (the body of :func:`run`)."""
+    from rai_ft.modeling.artifacts import model_meta, save_model, weights_sha256
+
+    spec = prep.spec
+    model, summary = _train(prep, data, guards, location, tokenizer, quiet, (tracker,) if tracker else ())
     extra: dict[str, Any] = {}
     if any(g.wants_baseline() for g in guards):
         _log("baseline: the same spec without the data-changing guards, for before/after comparisons", quiet)
@@ -238,6 +270,9 @@ def run(spec_path: str | Path, output_root: str | Path = "reports", quiet: bool 
         extra["baseline_label"] = "baseline: same spec and seed, trained without " + ", ".join(
             g.name for g in guards if g.changes_training_data)
         summary.baseline = base_summary.to_dict()
+    distributed.shutdown()  # no-op in one process; after it, rank 0 audits alone
+    if not distributed.is_main():
+        return final, None
     preds = _predict(model, tokenizer, data, spec, progress=not quiet)
     raw = preds
     for g in guards:
@@ -251,7 +286,6 @@ def run(spec_path: str | Path, output_root: str | Path = "reports", quiet: bool 
             else None)
         mitigation = _mitigation_record(prep, data, before, results, tokenizer, mitigator.summary()["method"],
                                         mitigator.config.model_dump(), extra.get("baseline_label"))
-    final = new_run_dir(Path(output_root), spec.name)
     from rai_ft.privacy.ledger import append_entry, cumulative, read_ledger
 
     eps, delta, accountant = _dp_terms(guards)
@@ -266,7 +300,7 @@ def run(spec_path: str | Path, output_root: str | Path = "reports", quiet: bool 
         for g in guards:
             g.save_artifacts(tmp / "model")
         doc = _build_record("run", final, prep, data, model_info, summary.to_dict(), results, guards, ledger,
-                            mitigation)
+                            mitigation, tracker.record() if tracker else None)
         _write_outputs(tmp, doc)
     append_entry(Path(output_root), final.name, data.fingerprint, eps, delta, accountant)
     return final, doc

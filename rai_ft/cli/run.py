@@ -25,5 +25,7 @@ def handle(args: argparse.Namespace) -> int:
     from rai_ft.pipeline import run
 
     run_dir, doc = run(args.spec, args.output, quiet=args.quiet, policy_override=args.policy)
+    if doc is None:  # a non-zero rank of a multi-process launch: it trained; rank 0 reports
+        return 0
     print_outcome(run_dir, doc)
     return exit_for(doc["gate"]["status"])

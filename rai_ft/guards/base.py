@@ -33,6 +33,7 @@ class Guard:
     metric_patterns: ClassVar[tuple[str, ...]] = ()
     changes_training_data: ClassVar[bool] = False  # adds examples (adversarial, augment): left out of baselines
     implies_checks: ClassVar[tuple[str, ...]] = ()  # checks that run whenever this guard does
+    private_ddp: ClassVar[bool] = False  # several processes: wrap in Opacus' DPDDP instead of torch DDP
 
     def __init__(self, config: GuardConfig) -> None:
         self.config = config

@@ -79,6 +79,7 @@ class DPGuard(Guard):
     """Train with DP-SGD (Opacus) to the policy's target ε."""
 
     name = "dp"
+    private_ddp = True
     config_model = DPConfig
     metric_patterns = ("privacy.epsilon", "privacy.delta", "privacy.noise_multiplier")
 

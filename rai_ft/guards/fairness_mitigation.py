@@ -40,6 +40,8 @@ class MitigationConfig(GuardConfig):
     sensitive: str | None = Field(None, description="Sensitive column to mitigate on (default: the first one).")
     objective: Literal["accuracy_score", "balanced_accuracy_score"] = "accuracy_score"
     baseline: bool = Field(False, description="reweighing: also train without it, for before/after.")
+    min_group_size: int = Field(30, ge=0, description="threshold_optimizer: groups with fewer validation examples "
+                                "share pooled thresholds (also used for groups unseen in validation).")
     seed: int = 0
 
 
@@ -93,7 +95,7 @@ class FairnessMitigationGuard(Guard):
                               ctx.spec.train.eval_batch_size, desc="fit thresholds", progress=False)
         self.thresholds = fit_thresholds(proba[:, pos], (val[LABEL].to_numpy() == pos).astype(int),
                                          val[self.column].to_numpy(), cfg.constraint, cfg.objective, self.column,
-                                         cfg.seed)
+                                         cfg.seed, cfg.min_group_size)
 
     def postprocess(self, preds: "Predictions", frame: Any) -> "Predictions | None":
         """Test predictions with the fitted thresholds applied (None for reweighing)."""
@@ -114,9 +116,16 @@ class FairnessMitigationGuard(Guard):
         """State the trade-off a reader must know."""
         cfg: MitigationConfig = self.config  # type: ignore[assignment]
         if cfg.method == "threshold_optimizer":
-            return [Finding("info", f"fairness_mitigation: group thresholds ({cfg.constraint}) on {self.column!r} "
-                            "are applied after the model; the sensitive attribute is needed at prediction time and "
-                            "predictions near a threshold are randomised", source=self.name)]
+            out = [Finding("info", f"fairness_mitigation: group thresholds ({cfg.constraint}) on {self.column!r} "
+                           "are applied after the model; the sensitive attribute is needed at prediction time and "
+                           "predictions near a threshold are randomised", source=self.name)]
+            pooled = (self.thresholds or {}).get("pooled") or []
+            if pooled:
+                out.append(Finding("warn", f"fairness_mitigation: groups with fewer than {cfg.min_group_size} "
+                                   f"validation examples share pooled thresholds: {', '.join(pooled)} (and any group "
+                                   "unseen in validation); their parity is not enforced individually",
+                                   source=self.name))
+            return out
         return [Finding("info", f"fairness_mitigation: training examples reweighed so that the label is independent "
                         f"of {self.column!r}", source=self.name)]
 

@@ -33,15 +33,16 @@ def predict_proba(model: torch.nn.Module, tokenizer: Any, texts: list[str], max_
     probabilities move by ~1e-4). It is used only where the result is itself an estimate (SHAP sampling).
     """
     model.eval()
+    dev = next(model.parameters()).device
     order = np.argsort([len(t) for t in texts], kind="stable")
     out: list[np.ndarray] = [None] * len(texts)  # type: ignore[list-item]
     batches = range(0, len(texts), batch_size)
     for start in tqdm(batches, desc=desc, disable=not progress or None, leave=False, unit="batch"):
         idx = order[start:start + batch_size]
-        enc = encode_batch(tokenizer, [texts[i] for i in idx], max_length)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        enc = {k: v.to(dev) for k, v in encode_batch(tokenizer, [texts[i] for i in idx], max_length).items()}
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
             logits = model(**enc).logits
-        probs = torch.softmax(logits.float(), dim=-1).double().numpy()
+        probs = torch.softmax(logits.float(), dim=-1).double().cpu().numpy()
         for j, i in enumerate(idx):
             out[i] = probs[j]
     return np.stack(out) if out else np.zeros((0, 0))

@@ -9,18 +9,20 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.metrics import f1_score
 from torch.utils.data import ConcatDataset, DataLoader, Dataset
+from torch.utils.data.distributed import DistributedSampler
 from tqdm.auto import tqdm
 
 from rai_ft.data.loading import LABEL, TEXT
 from rai_ft.guards.base import Guard
 from rai_ft.modeling.inference import predict_proba
+from rai_ft.training import distributed
 from rai_ft.training.context import TrainContext
 
 __all__ = ["TrainSummary", "EncodedDataset", "make_loader", "train_model", "validation_metrics"]
@@ -39,6 +41,7 @@ class TrainSummary:
     total_parameters: int = 0
     history: list[dict[str, float]] = field(default_factory=list)
     step_losses: list[float] = field(default_factory=list)
+    processes: int = 1
     baseline: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -64,8 +67,12 @@ class EncodedDataset(Dataset):
         return {**self.features[i], "labels": self.labels[i], "weights": self.weights[i]}
 
 
-def make_loader(dataset: Dataset, tokenizer: Any, batch_size: int, seed: int) -> DataLoader:
-    """A shuffling, seeded loader that pads each batch to its longest member."""
+def make_loader(dataset: Dataset, tokenizer: Any, batch_size: int, seed: int, shard: bool = False) -> DataLoader:
+    """A shuffling, seeded loader that pads each batch to its longest member.
+
+    ``shard=True`` (several processes): this process's shard of each global batch of *batch_size*
+    (call ``loader.sampler.set_epoch(epoch)`` each epoch).
+    """
 
     def collate(items: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         labels = torch.tensor([it.pop("labels") for it in items], dtype=torch.long)
@@ -76,6 +83,10 @@ def make_loader(dataset: Dataset, tokenizer: Any, batch_size: int, seed: int) ->
             batch["weights"] = weights
         return dict(batch)
 
+    if shard:
+        n = distributed.world_size()
+        sampler = DistributedSampler(dataset, num_replicas=n, rank=distributed.rank(), shuffle=True, seed=seed)
+        return DataLoader(dataset, batch_size=max(1, batch_size // n), sampler=sampler, collate_fn=collate)
     gen = torch.Generator()
     gen.manual_seed(seed)
     return DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=gen, collate_fn=collate)
@@ -108,19 +119,32 @@ def _improved(metric: str, value: float, best: float | None) -> bool:
     return value < best - 1e-6 if metric == "loss" else value > best + 1e-6
 
 
-def train_model(ctx: TrainContext, guards: list[Guard], progress: bool = True) -> TrainSummary:
-    """Train ``ctx.model`` in place under *guards*; returns the summary. Best weights are restored."""
+def train_model(ctx: TrainContext, guards: list[Guard], progress: bool = True,
+                callbacks: Sequence[Any] = ()) -> TrainSummary:
+    """Train ``ctx.model`` in place under *guards*; returns the summary. Best weights are restored.
+
+    *callbacks* (e.g. the experiment :class:`~rai_ft.tracking.Tracker`) get ``on_step_end`` and ``on_epoch_end``
+    after the guards; they observe and never change training.
+    """
     spec = ctx.spec
     tc = spec.train
     for guard in guards:  # before anything is encoded: a guard may refuse, or transform the data
         guard.preflight(ctx)
     train_df, val_df = ctx.data.train, ctx.data.validation
+    shard = distributed.init_distributed()
+    progress = progress and distributed.is_main()
+    dev = distributed.device()
     dataset = EncodedDataset(ctx.tokenizer, train_df[TEXT].tolist(), train_df[LABEL].tolist(), tc.max_length,
                              ctx.sample_weights)
-    loader = make_loader(dataset, ctx.tokenizer, tc.batch_size, tc.seed)
-    model = ctx.model
+    loader = make_loader(dataset, ctx.tokenizer, tc.batch_size, tc.seed, shard)
+    adalora = getattr(getattr(ctx.model, "base_model", None), "update_and_allocate", None)
+    model = ctx.model.to(dev)
     for guard in guards:
         model = guard.wrap_model(model, ctx)
+    if shard:
+        private = [g for g in guards if g.private_ddp]
+        model = distributed.wrap(model, bool(private),
+                                 all(getattr(g.config, "poisson_sampling", True) for g in private))
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer: torch.optim.Optimizer
     if tc.optimizer == "sgd":
@@ -134,7 +158,7 @@ def train_model(ctx: TrainContext, guards: list[Guard], progress: bool = True) -
     for guard in guards:
         model, optimizer, loader = guard.wrap_training(model, optimizer, loader, ctx)
     criterion = ctx.criterion or F.cross_entropy
-    summary = TrainSummary()
+    summary = TrainSummary(processes=distributed.world_size() if shard else 1)
     summary.trainable_parameters = sum(p.numel() for p in params)
     summary.total_parameters = sum(p.numel() for p in model.parameters())
     es = tc.early_stopping
@@ -142,7 +166,6 @@ def train_model(ctx: TrainContext, guards: list[Guard], progress: bool = True) -
     best_value: float | None = None
     best_state = _trainable_state(model)
     bad_epochs = 0
-    adalora = getattr(getattr(model, "base_model", None), "update_and_allocate", None)
     val_texts, val_y = val_df[TEXT].tolist(), val_df[LABEL].to_numpy()
     start = time.perf_counter()
     step = 0
@@ -151,13 +174,17 @@ def train_model(ctx: TrainContext, guards: list[Guard], progress: bool = True) -
         epoch_loader = loader
         if extras:  # adversarial / augmented examples join this epoch only (guards refuse to combine with dp)
             added = EncodedDataset(ctx.tokenizer, [t for t, _ in extras], [y for _, y in extras], tc.max_length)
-            epoch_loader = make_loader(ConcatDataset([dataset, added]), ctx.tokenizer, tc.batch_size, tc.seed + epoch)
+            epoch_loader = make_loader(ConcatDataset([dataset, added]), ctx.tokenizer, tc.batch_size, tc.seed + epoch,
+                                       shard)
+        if isinstance(getattr(epoch_loader, "sampler", None), DistributedSampler):
+            epoch_loader.sampler.set_epoch(epoch)
         for guard in guards:
             guard.on_epoch_start(epoch, ctx)
         model.train()
         epoch_start, losses = time.perf_counter(), []
         bar = tqdm(epoch_loader, desc=f"epoch {epoch}/{tc.epochs}", disable=not progress or None, unit="step", leave=False)
         for batch in bar:
+            batch = {k: v.to(dev) for k, v in batch.items()}
             labels, weights = batch.pop("labels"), batch.pop("weights", None)
             if labels.numel() == 0:  # Poisson sampling can draw an empty batch
                 continue
@@ -184,15 +211,16 @@ def train_model(ctx: TrainContext, guards: list[Guard], progress: bool = True) -
             losses.append(value)
             summary.step_losses.append(round(value, 5))
             bar.set_postfix(loss=f"{value:.4f}")
-            for guard in guards:
-                guard.on_step_end(step, value, ctx)
+            for hook in (*guards, *callbacks):
+                hook.on_step_end(step, value, ctx)
         logs = {"epoch": epoch, "train_loss": float(np.mean(losses)) if losses else float("nan"), "extra_examples": len(extras),
                 "seconds": round(time.perf_counter() - epoch_start, 3)}
-        logs.update(validation_metrics(model, ctx.tokenizer, val_texts, val_y, tc.max_length, tc.eval_batch_size))
+        logs.update(validation_metrics(distributed.unwrap(model), ctx.tokenizer, val_texts, val_y, tc.max_length,
+                                       tc.eval_batch_size))
         summary.history.append(logs)
         summary.epochs_run = epoch
-        for guard in guards:
-            guard.on_epoch_end(epoch, logs, ctx)
+        for hook in (*guards, *callbacks):
+            hook.on_epoch_end(epoch, logs, ctx)
         value = logs[f"val_{es_metric}"]
         if _improved(es_metric, value, best_value):
             best_value, summary.best_epoch, bad_epochs = value, epoch, 0
@@ -208,7 +236,8 @@ def train_model(ctx: TrainContext, guards: list[Guard], progress: bool = True) -
         summary.best_epoch = summary.epochs_run
     summary.steps = step
     summary.seconds = round(time.perf_counter() - start, 3)
-    ctx.model = model
+    ctx.model = distributed.unwrap(model)
     for guard in guards:
         guard.on_train_end(ctx)
+    ctx.model = distributed.unwrap(ctx.model).to("cpu")  # the audit runs on the CPU
     return summary

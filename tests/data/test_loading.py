@@ -119,3 +119,15 @@ def test_builtin_adult_is_real_and_hides_sensitive_columns_from_text() -> None:
     sample = " ".join(frame["text"].head(500))
     assert " Male" not in sample and "Female" not in sample and "White" not in sample
     assert "CC BY 4.0" in info.license
+
+
+def test_builtin_compas_is_real_filtered_and_hides_identity_from_text() -> None:
+    from rai_ft.data.builtin import load_builtin
+
+    frame, info = load_builtin("compas")
+    assert len(frame) == 6172  # ProPublica's filtered two-year recidivism sample
+    assert set(frame["label"]) == {"no", "yes"}
+    assert {"African-American", "Caucasian"} <= set(frame["race"])
+    sample = " ".join(frame["text"].head(500))
+    assert "African" not in sample and "Caucasian" not in sample and " Male" not in sample
+    assert "ProPublica" in info.citation and info.files[0].name == "compas-scores-two-years.csv"

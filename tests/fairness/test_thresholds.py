@@ -1,0 +1,61 @@
+"""Group thresholds: small groups pooled, unseen groups, degenerate groups (fitted on constructed scores)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rai_ft.errors import SpecError
+from rai_ft.fairness.thresholds import (MSG_DEGENERATE_GROUP, POOLED, apply_thresholds, fit_thresholds,
+                                        pool_small_groups)
+
+
+def scored(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group a scores high, b low, c (8 examples) in between; labels follow the score."""
+    rng = np.random.default_rng(seed)
+    groups = np.array(["a"] * 200 + ["b"] * 200 + ["c"] * 8)
+    shift = np.where(groups == "a", 0.2, np.where(groups == "b", -0.2, 0.0))
+    scores = np.clip(rng.uniform(0, 1, len(groups)) + shift, 0.01, 0.99)
+    labels = (rng.uniform(0, 1, len(groups)) < scores).astype(int)
+    labels[groups == "c"] = [0, 1] * 4
+    return scores, labels, groups
+
+
+def test_pool_small_groups_names_what_it_pooled() -> None:
+    pooled, names = pool_small_groups(np.array(["a"] * 5 + ["b"] * 2 + ["c"]), 3)
+    assert names == ["b", "c"]
+    assert list(pooled) == ["a"] * 5 + [POOLED] * 3
+    same, none = pool_small_groups(np.array(["a", "b"]), 0)
+    assert none == [] and list(same) == ["a", "b"]
+
+
+def test_small_groups_share_thresholds_and_unseen_groups_use_them() -> None:
+    scores, labels, groups = scored()
+    spec = fit_thresholds(scores, labels, groups, "demographic_parity", "accuracy_score", "g", min_group_size=30)
+    assert spec["pooled"] == ["c"]
+    assert set(spec["groups"]) == {"a", "b", POOLED}
+    probe = np.linspace(0.01, 0.99, 50)
+    as_c = apply_thresholds(probe, np.array(["c"] * 50), spec)
+    as_unseen = apply_thresholds(probe, np.array(["never seen"] * 50), spec)
+    as_pooled = apply_thresholds(probe, np.array([POOLED] * 50), spec)
+    assert (as_c == as_pooled).all() and (as_unseen == as_pooled).all()
+    # parity is enforced between the large groups
+    fav = apply_thresholds(scores, groups, spec)
+    assert abs(fav[groups == "a"].mean() - fav[groups == "b"].mean()) < 0.1
+
+
+def test_unseen_group_is_an_error_without_pooling() -> None:
+    scores, labels, groups = scored()
+    spec = fit_thresholds(scores, labels, groups, "demographic_parity", "accuracy_score", "g")
+    assert spec["pooled"] == []
+    with pytest.raises(SpecError, match="'d' of 'g' was not seen"):
+        apply_thresholds(scores[:3], np.array(["a", "b", "d"]), spec)
+
+
+def test_a_group_with_one_label_is_refused_with_the_fix() -> None:
+    scores, labels, groups = scored()
+    labels[groups == "c"] = 1
+    with pytest.raises(SpecError) as err:
+        fit_thresholds(scores, labels, groups, "demographic_parity", "accuracy_score", "g")
+    assert err.value.message == MSG_DEGENERATE_GROUP.format(group="c", column="g")
+    assert err.value.field == "guards.fairness_mitigation.min_group_size"
