@@ -90,12 +90,16 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
     ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--validation", type=int, default=400, help="validation rows (thresholds are fitted on them)")
+    ap.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     args = ap.parse_args()
-    sizes, epochs = ((300, 200, 300), 1) if args.quick else ((2000, 400, 1000), args.epochs)
+    sizes, epochs = ((300, 200, 300), 1) if args.quick else ((2000, args.validation, 1000), args.epochs)
     out = Path(tempfile.mkdtemp(prefix="rai-ft-bench-fair-"))
     rows = []
     for dataset in args.datasets:
         for i, (method, (mitigation, chosen)) in enumerate(METHODS.items()):
+            if method not in args.methods:
+                continue
             spec = write_run(out, f"{dataset}-m{i}", DATASETS[dataset], mitigation, sizes, epochs)
             rows.append(row(dataset, method, chosen, rai_ft_run(spec, out)[1]))
             r = rows[-1]
@@ -119,7 +123,8 @@ def main() -> None:
             f"{fmt(r['f1'][0])} → {fmt(r['f1'][1])} | {fmt(r['dp'][0])} → {fmt(r['dp'][1])} | "
             f"{fmt(r['eo'][0])} → {fmt(r['eo'][1])} | {fmt(None if r['cut'] is None else r['cut'] * 100, 0)}% | "
             f"{ci} | {r['cost']:.1f} | {'yes' if r['met'] else 'no'} | {r['wall']:.0f} |")
-    write_result("fairness", lines, args.quick)
+    suffix = "" if args.validation == 400 and set(args.methods) == set(METHODS) else f"-val{args.validation}"
+    write_result(f"fairness{suffix}", lines, args.quick)
 
 
 if __name__ == "__main__":

@@ -101,7 +101,7 @@ def throughput(model_dir: Path, n: int, repeat: int) -> list[dict]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=2, help="throughput rounds (0: before/after only)")
     ap.add_argument("--train-n", type=int, default=2000)
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--examples", type=int, default=100, help="dev examples attacked")
@@ -112,7 +112,7 @@ def main() -> None:
     adv_spec = write_run(out, "sst2-lora-adv", train_n, epochs, n_attack,
                          {"adversarial": {"clean_epochs": 1, "fraction": 0.5, "max_examples": 1500}}, str(base_dir))
     adv_dir, adv = rai_ft_run(adv_spec, out)
-    rows = throughput(base_dir / "model", n_attack, args.repeat)
+    rows = throughput(base_dir / "model", n_attack, args.repeat) if args.repeat > 0 else []
     lines = ["# Robustness benchmark", "", f"Command: `.venv/bin/python {' '.join(sys.argv)}`", "",
              f"Model: builtin:minilm + LoRA (r=8, query/value), {train_n} SST-2 train sentences, {epochs} epochs, "
              f"max_length 64. Attack: {base['checks']['robustness']['details']['recipe_line']}; "
@@ -127,21 +127,24 @@ def main() -> None:
                      f"{fmt(s['avg_perturbed_words_pct'], 1)} | {fmt(doc['training']['seconds'], 0)} |")
     cmp = adv["checks"]["robustness"]["details"]["comparison"]
     lines += ["", f"The adversarial run's report cites the first run (`compare_with`): {cmp['source'] if cmp else 'n/a'}.",
-              f"Adversarial rounds: {json.dumps(adv['guards']['adversarial']['summary']['rounds'])}", "",
-              "## Attack throughput, side by side (alternating rounds, same model/recipe/examples)", "",
-              "| round | engine | seconds | examples/s | success rate | avg queries |", "|---|---|---|---|---|---|"]
+              f"Adversarial rounds: {json.dumps(adv['guards']['adversarial']['summary']['rounds'])}"]
+    if rows:
+        lines += ["", "## Attack throughput, side by side (alternating rounds, same model/recipe/examples)", "",
+                  "| round | engine | seconds | examples/s | success rate | avg queries |", "|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['round']} | {r['engine']} | {r['seconds']:.1f} | {r['examples_per_s']:.2f} | "
                      f"{fmt(r['attack_success_rate'])} | {fmt(r['avg_queries'], 1)} |")
     best = {}
     for r in rows:
         best[r["engine"]] = min(best.get(r["engine"], 1e9), r["seconds"])
-    ours = best["rai-ft engine"]
-    lines += ["", "Speed-up of our engine (fastest round of each):"]
-    for name, secs in best.items():
-        if name != "rai-ft engine":
-            lines.append(f"- vs {name}: **{secs / ours:.2f}x**")
-    write_result("robustness", lines, args.quick)
+    if best:
+        ours = best["rai-ft engine"]
+        lines += ["", "Speed-up of our engine (fastest round of each):"]
+        for name, secs in best.items():
+            if name != "rai-ft engine":
+                lines.append(f"- vs {name}: **{secs / ours:.2f}x**")
+    suffix = "" if (epochs, args.repeat) == (2, 2) or args.quick else f"-e{epochs}-r{args.repeat}"
+    write_result(f"robustness{suffix}", lines, args.quick)
 
 
 if __name__ == "__main__":

@@ -337,8 +337,17 @@ def audit(spec_path: str | Path, model_dir: str | Path, output_root: str | Path 
     model_info = {"base": meta.get("base", str(model_dir)), "method": meta.get("method", "external"),
                   "dir": str(Path(model_dir).resolve()), "weights_sha256": weights_sha256(Path(model_dir)),
                   "trainable_parameters": trainable, "total_parameters": sum(p.numel() for p in model.parameters())}
-    with staged_run_dir(final) as tmp:
-        doc = _build_record("audit", final, prep, data, model_info, None, results, [], mitigation=mitigation)
-        _write_outputs(tmp, doc)
+    tracker = open_tracker(spec, Path(output_root), final.name)
+    try:
+        with staged_run_dir(final) as tmp:
+            doc = _build_record("audit", final, prep, data, model_info, None, results, [], mitigation=mitigation,
+                                tracking=tracker.record() if tracker else None)
+            _write_outputs(tmp, doc)
+    except BaseException:
+        if tracker is not None:
+            tracker.abort()
+        raise
+    if tracker is not None:
+        tracker.finish(doc, final)  # audit metrics, verdict and reports (no training curve: nothing was trained)
     return final, doc
 

@@ -82,3 +82,22 @@ def test_unknown_tracking_key_is_refused(tmp_path, tiny_model_dir, sentiment_csv
 def test_metric_key_keeps_names_and_replaces_what_backends_refuse() -> None:
     assert metric_key("fairness.sex.demographic_parity_difference") == "fairness.sex.demographic_parity_difference"
     assert metric_key("fairness.race×sex.Amer-Indian (n<30)") == "fairness.race_sex.Amer-Indian _n_30_"
+
+
+def test_rai_ft_audit_logs_the_audit_to_the_same_store(tmp_path, tiny_model_dir, sentiment_csv,
+                                                      lenient_policy) -> None:
+    import mlflow
+
+    from rai_ft.pipeline import audit
+
+    spec = tracked_spec(tmp_path, tiny_model_dir, sentiment_csv, lenient_policy, mlflow=True, experiment="e")
+    run_dir, _ = run(spec, tmp_path / "reports", quiet=True)
+    out, doc = audit(spec, run_dir / "model", tmp_path / "reports", quiet=True)
+    rec = doc["tracking"]["mlflow"]
+    got = mlflow.MlflowClient(tracking_uri=rec["tracking_uri"]).get_run(rec["run_id"])
+    assert got.info.run_name == out.name and got.data.tags["rai_ft.gate"] == doc["gate"]["status"]
+    assert got.data.metrics["audit/performance.accuracy"] == pytest.approx(doc["metrics"]["performance.accuracy"])
+    assert "train/loss" not in got.data.metrics
+    runs = mlflow.MlflowClient(tracking_uri=rec["tracking_uri"]).search_runs(
+        [mlflow.get_experiment_by_name("e").experiment_id])
+    assert len(runs) == 2  # the training run and the audit, side by side

@@ -136,13 +136,14 @@ def train_model(ctx: TrainContext, guards: list[Guard], progress: bool = True,
     dev = distributed.device()
     dataset = EncodedDataset(ctx.tokenizer, train_df[TEXT].tolist(), train_df[LABEL].tolist(), tc.max_length,
                              ctx.sample_weights)
-    loader = make_loader(dataset, ctx.tokenizer, tc.batch_size, tc.seed, shard)
+    private = [g for g in guards if g.private_ddp]
+    # dp: Opacus turns the global loader into per-process Poisson samplers at the global rate; else shard it here
+    loader = make_loader(dataset, ctx.tokenizer, tc.batch_size, tc.seed, shard and not private)
     adalora = getattr(getattr(ctx.model, "base_model", None), "update_and_allocate", None)
     model = ctx.model.to(dev)
     for guard in guards:
         model = guard.wrap_model(model, ctx)
     if shard:
-        private = [g for g in guards if g.private_ddp]
         model = distributed.wrap(model, bool(private),
                                  all(getattr(g.config, "poisson_sampling", True) for g in private))
     params = [p for p in model.parameters() if p.requires_grad]

@@ -58,7 +58,9 @@ def _policy(tmp_path: Path, guards: dict) -> Path:
         "thresholds": [{"metric": "performance.accuracy", "min": 0.0}]})
 
 
-@pytest.mark.parametrize("guards", [{}, {"dp": {"target_epsilon": 3.0}}], ids=["ddp", "dp-ddp"])
+@pytest.mark.parametrize("guards", [{}, {"dp": {"target_epsilon": 3.0}},
+                                    {"dp": {"target_epsilon": 3.0, "clipping": "ghost"}}],
+                         ids=["ddp", "dp-ddp", "dp-ghost-ddp"])
 def test_two_processes_end_with_identical_weights(tmp_path, tiny_model_dir, sentiment_csv, guards) -> None:
     spec = write_yaml(tmp_path / "spec.yaml", spec_dict(
         tiny_model_dir, sentiment_csv, _policy(tmp_path, guards),
