@@ -50,7 +50,10 @@ def write_run(out: Path, name: str, train_n: int, epochs: int, n_attack: int, gu
 
 
 
-def throughput(model_dir: Path, n: int, repeat: int) -> list[dict]:
+ENGINES = ("rai-fp32", "rai-bf16", "ta-ours", "ta-stock")
+
+
+def throughput(model_dir: Path, n: int, repeat: int, which: tuple[str, ...] = ENGINES) -> list[dict]:
     """Our engine vs TextAttack on the same model, recipe and examples, alternating."""
     import numpy as np
     import pandas as pd
@@ -81,13 +84,18 @@ def throughput(model_dir: Path, n: int, repeat: int) -> list[dict]:
         return textattack_attack(texts_, labels_, lambda b: wrapper(b), recipe_, progress=False)
 
     engines = {
-        "rai-ft engine": lambda: attack_model(model, tok, texts, labels, recipe, 64, progress=False),
-        "textattack.Attacker, same recipe, our inference": lambda: textattack_attack(
-            texts, labels, lambda b: predict_proba(model, tok, b, 64, 128, progress=False), recipe, progress=False),
-        "textattack.Attacker, same recipe, HuggingFaceModelWrapper": lambda: stock(recipe, texts, labels),
+        "rai-fp32": ("rai-ft engine, fp32 search", lambda: attack_model(
+            model, tok, texts, labels, recipe, 64, progress=False, search_precision="fp32")),
+        "rai-bf16": ("rai-ft engine, bf16-guided search (fp32 decisions)", lambda: attack_model(
+            model, tok, texts, labels, recipe, 64, progress=False, search_precision="bf16")),
+        "ta-ours": ("textattack.Attacker, same recipe, our inference", lambda: textattack_attack(
+            texts, labels, lambda b: predict_proba(model, tok, b, 64, 128, progress=False), recipe, progress=False)),
+        "ta-stock": ("textattack.Attacker, same recipe, HuggingFaceModelWrapper",
+                     lambda: stock(recipe, texts, labels)),
     }
+    engines = {k: v for k, v in engines.items() if k in which}
     for r in range(repeat):
-        for name, fn in engines.items():
+        for name, fn in engines.values():
             start = time.perf_counter()
             result = fn()
             secs = time.perf_counter() - start
@@ -98,6 +106,27 @@ def throughput(model_dir: Path, n: int, repeat: int) -> list[dict]:
 
 
 
+def speed_table(rows: list[dict]) -> list[str]:
+    """The side-by-side throughput table and the speed-ups of our engine (fastest round of each engine)."""
+    if not rows:
+        return []
+    lines = ["", "## Attack throughput, side by side (alternating rounds, same model/recipe/examples)", "",
+             "| round | engine | seconds | examples/s | success rate | avg queries |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['round']} | {r['engine']} | {r['seconds']:.1f} | {r['examples_per_s']:.2f} | "
+                     f"{fmt(r['attack_success_rate'])} | {fmt(r['avg_queries'], 1)} |")
+    best: dict[str, float] = {}
+    for r in rows:
+        best[r["engine"]] = min(best.get(r["engine"], 1e9), r["seconds"])
+    ours = [k for k in best if k.startswith("rai-ft")]
+    theirs = [k for k in best if not k.startswith("rai-ft")]
+    lines += ["", "Speed-ups (fastest round of each):"]
+    for a in ours:
+        for b in theirs + [o for o in ours if o != a]:
+            lines.append(f"- {a} vs {b}: **{best[b] / best[a]:.2f}x**")
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
@@ -105,14 +134,23 @@ def main() -> None:
     ap.add_argument("--train-n", type=int, default=2000)
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--examples", type=int, default=100, help="dev examples attacked")
+    ap.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
+    ap.add_argument("--model", type=Path, help="throughput only, on this saved run model (no training)")
     args = ap.parse_args()
     train_n, epochs, n_attack = (400, 1, 20) if args.quick else (args.train_n, args.epochs, args.examples)
+    if args.model:
+        rows = throughput(args.model, n_attack, args.repeat, tuple(args.engines))
+        lines = ["# Robustness benchmark: attack throughput only", "",
+                 f"Command: `.venv/bin/python {' '.join(sys.argv)}`", "",
+                 f"Model: {args.model} (LoRA merged). Attack: DeepWordBug on {n_attack} SST-2 dev examples (seed 0)."]
+        write_result("robustness-throughput", lines + speed_table(rows), args.quick)
+        return
     out = Path(tempfile.mkdtemp(prefix="rai-ft-bench-rob-"))
     base_dir, base = rai_ft_run(write_run(out, "sst2-lora", train_n, epochs, n_attack, {}), out)
     adv_spec = write_run(out, "sst2-lora-adv", train_n, epochs, n_attack,
                          {"adversarial": {"clean_epochs": 1, "fraction": 0.5, "max_examples": 1500}}, str(base_dir))
     adv_dir, adv = rai_ft_run(adv_spec, out)
-    rows = throughput(base_dir / "model", n_attack, args.repeat) if args.repeat > 0 else []
+    rows = throughput(base_dir / "model", n_attack, args.repeat, tuple(args.engines)) if args.repeat > 0 else []
     lines = ["# Robustness benchmark", "", f"Command: `.venv/bin/python {' '.join(sys.argv)}`", "",
              f"Model: builtin:minilm + LoRA (r=8, query/value), {train_n} SST-2 train sentences, {epochs} epochs, "
              f"max_length 64. Attack: {base['checks']['robustness']['details']['recipe_line']}; "
@@ -128,21 +166,7 @@ def main() -> None:
     cmp = adv["checks"]["robustness"]["details"]["comparison"]
     lines += ["", f"The adversarial run's report cites the first run (`compare_with`): {cmp['source'] if cmp else 'n/a'}.",
               f"Adversarial rounds: {json.dumps(adv['guards']['adversarial']['summary']['rounds'])}"]
-    if rows:
-        lines += ["", "## Attack throughput, side by side (alternating rounds, same model/recipe/examples)", "",
-                  "| round | engine | seconds | examples/s | success rate | avg queries |", "|---|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['round']} | {r['engine']} | {r['seconds']:.1f} | {r['examples_per_s']:.2f} | "
-                     f"{fmt(r['attack_success_rate'])} | {fmt(r['avg_queries'], 1)} |")
-    best = {}
-    for r in rows:
-        best[r["engine"]] = min(best.get(r["engine"], 1e9), r["seconds"])
-    if best:
-        ours = best["rai-ft engine"]
-        lines += ["", "Speed-up of our engine (fastest round of each):"]
-        for name, secs in best.items():
-            if name != "rai-ft engine":
-                lines.append(f"- vs {name}: **{secs / ours:.2f}x**")
+    lines += speed_table(rows)
     suffix = "" if (epochs, args.repeat) == (2, 2) or args.quick else f"-e{epochs}-r{args.repeat}"
     write_result(f"robustness{suffix}", lines, args.quick)
 

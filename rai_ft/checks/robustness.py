@@ -43,6 +43,9 @@ class RobustnessConfig(CheckConfig):
     max_perturbed_fraction: float | None = Field(None, gt=0, le=1)
     min_word_length: int | None = Field(None, ge=1)
     batch_size: int = Field(128, ge=1, description="Texts per forward pass.")
+    search_precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto", description="Guide the search with bfloat16 forward passes (auto: where the CPU has native bf16); "
+                            "every reported outcome is confirmed in fp32.")
     seed: int = 0
     show_examples: int = Field(8, ge=0, le=100)
     compare_with: str | None = Field(None, description="A previous run directory to show before/after against.")
@@ -67,19 +70,29 @@ class RobustnessConfig(CheckConfig):
 def attack_model(model: Any, tokenizer: Any, texts: list[str], labels: list[int], recipe: Recipe | str,
                  max_length: int, *, engine: str = "rai", batch_size: int = 128, seed: int = 0,
                  time_budget: float | None = None, ids: list[int] | None = None, progress: bool = True,
-                 desc: str = "attack") -> AttackRun:
-    """Attack *model* on (texts, labels) with *recipe*; the shared entry point of the check and the guards."""
-    from rai_ft.modeling.inference import predict_proba
+                 desc: str = "attack", search_precision: str = "auto") -> AttackRun:
+    """Attack *model* on (texts, labels) with *recipe*; the shared entry point of the check and the guards.
+
+    ``search_precision`` bf16 (or auto on a CPU with native bf16) guides our engine's search with bfloat16 forward
+    passes; skips, successes and final texts are still decided in fp32 (see :func:`run_attack`).
+    """
+    from rai_ft.modeling.inference import bf16_supported, predict_proba
 
     def predict(batch: list[str]) -> np.ndarray:
         return predict_proba(model, tokenizer, batch, max_length, batch_size, progress=False)
+
+    def predict_bf16(batch: list[str]) -> np.ndarray:
+        return predict_proba(model, tokenizer, batch, max_length, batch_size, progress=False, bf16=True)
+
+    guided = search_precision == "bf16" or (search_precision == "auto" and bf16_supported())
 
     if engine == "textattack" or isinstance(recipe, str):
         from rai_ft.robustness.ta_engine import textattack_attack
 
         return textattack_attack(texts, labels, predict, recipe, seed=seed, ids=ids, progress=progress)
     return run_attack(texts, labels, predict, recipe, seed=seed, unk_token=tokenizer.unk_token or "[UNK]",
-                      time_budget=time_budget, ids=ids, progress=progress, desc=desc)
+                      time_budget=time_budget, ids=ids, progress=progress, desc=desc,
+                      search_predict=predict_bf16 if guided else None)
 
 
 def _per_group(run: AttackRun, sensitive: Any) -> dict[str, list[dict[str, Any]]]:
@@ -137,7 +150,7 @@ class RobustnessCheck(Check):
         progress = not ctx.extra.get("quiet", False)
         run = attack_model(ctx.model, ctx.tokenizer, texts, labels, recipe, max_len, engine=engine,
                            batch_size=cfg.batch_size, seed=cfg.seed, time_budget=cfg.time_budget_seconds, ids=ids,
-                           progress=progress)
+                           progress=progress, search_precision=cfg.search_precision)
         summary = summarize(run.results)
         metrics: dict[str, float | None] = {f"robustness.{m}": summary[m] for m in SUMMARY_METRICS}
         metrics["robustness.skipped"] = float(summary["skipped"])
@@ -156,7 +169,7 @@ class RobustnessCheck(Check):
             base_run = attack_model(baseline, ctx.tokenizer, [text_of[r.id] for r in run.results],
                                     [r.label for r in run.results], recipe, max_len, engine=engine,
                                     batch_size=cfg.batch_size, seed=cfg.seed, ids=[r.id for r in run.results],
-                                    progress=progress, desc="attack baseline")
+                                    progress=progress, desc="attack baseline", search_precision=cfg.search_precision)
             comparison = {"source": ctx.extra.get("baseline_label", "baseline trained in this run"),
                           "summary": summarize(base_run.results)}
         elif cfg.compare_with:
@@ -177,7 +190,8 @@ class RobustnessCheck(Check):
                  for r in instructive(run.results, cfg.show_examples)]
         return CheckResult(name=self.name, metrics=metrics, findings=findings, details={
             "recipe": described, "recipe_line": recipe if isinstance(recipe, str) else recipe.one_line(),
-            "engine": engine, "seed": cfg.seed, "summary": summary, "groups": groups, "examples": shown, "example_ids": ids,
+            "engine": engine, "search": "bf16-guided search, every outcome confirmed in fp32" if run.guided else "fp32",
+            "seed": cfg.seed, "summary": summary, "groups": groups, "examples": shown, "example_ids": ids,
             "requested": len(ids), "stopped_by_time_budget": run.stopped_by_time_budget,
             "attack_seconds": run.seconds, "model_calls": run.model_calls, "texts_scored": run.texts_scored,
             "comparison": comparison})

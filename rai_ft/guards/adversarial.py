@@ -9,7 +9,7 @@ trains the same spec without this guard so the robustness check can attack both 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import Field, field_validator
@@ -39,6 +39,9 @@ class AdversarialConfig(GuardConfig):
     max_examples: int = Field(500, ge=1, description="At most this many training examples attacked per round.")
     time_budget_seconds: float = Field(600.0, gt=0, description="Per attack round.")
     baseline: bool = Field(False, description="Also train without this guard, for a before/after comparison.")
+    search_precision: Literal["fp32", "bf16", "auto"] = Field(
+        "fp32", description="bf16/auto: guide the attack search with bfloat16 passes (successes confirmed in fp32); "
+                            "faster, but the adversarial examples differ from an fp32 search's.")
     seed: int = 0
 
     @field_validator("recipe")
@@ -96,7 +99,7 @@ class AdversarialGuard(Guard):
         labels = [int(y) for y in train[LABEL].iloc[rows]]
         run = attack_model(ctx.model, ctx.tokenizer, texts, labels, get_recipe(cfg.recipe), ctx.spec.train.max_length,
                            seed=cfg.seed + epoch, time_budget=cfg.time_budget_seconds, desc=f"adversarial {epoch}",
-                           progress=not ctx.extra.get("quiet", False))
+                           progress=not ctx.extra.get("quiet", False), search_precision=cfg.search_precision)
         new = [(r.perturbed, r.label) for r in run.results if r.status == "succeeded"]
         self.pool.extend(new)
         s = summarize(run.results)

@@ -6,6 +6,12 @@ in one batched forward pass (texts sorted by length, padded per batch), then eac
 The search per example is the same as TextAttack's ``GreedyWordSwapWIR`` (``wir``) or beam-1 ``GreedySearch``
 (``greedy``): same goal (untargeted), same constraints, same acceptance rule (a swap is kept only if it lowers the
 gold-label probability).
+
+Optionally the search is *guided* by a cheaper predictor (``search_predict``, e.g. the same model under bfloat16
+autocast) while every decision that is reported comes from ``predict``: clean predictions (skips), each candidate
+the guide says succeeded (confirmed before the example stops; if not confirmed the search goes on from it), and the
+final text of every example that runs out of candidates. So every reported success is adversarial for the model
+as deployed; only the path the search takes may differ.
 """
 
 from __future__ import annotations
@@ -66,6 +72,7 @@ class AttackRun:
     seconds: float = 0.0
     model_calls: int = 0
     texts_scored: int = 0
+    guided: bool = False  # search scored by search_predict, outcomes confirmed by predict
 
 
 @dataclass
@@ -146,7 +153,11 @@ def _finish(st: _State, status: str) -> AttackResult:
 
 
 def _round(states: list[_State], recipe: Recipe, score: _Scorer) -> None:
-    """One search step for every running example: propose, score all together, accept the best."""
+    """One search step for every running example: propose, score all together, accept the best.
+
+    An example whose best candidate flips the label is marked ``flipped`` (confirmed by the caller) and one that has
+    nothing left to try ``exhausted``.
+    """
     for st in states:
         st.pending = []
         if recipe.search == "greedy":
@@ -160,7 +171,7 @@ def _round(states: list[_State], recipe: Recipe, score: _Scorer) -> None:
     probs = iter(score(texts))
     for st in states:
         if not st.pending:
-            st.status = "failed"
+            st.status = "exhausted"
             continue
         seen: set[str] = set()
         best, best_p = None, None
@@ -179,34 +190,58 @@ def _round(states: list[_State], recipe: Recipe, score: _Scorer) -> None:
             st.modified.append(i)
             st.edits += edit_distance(st.orig.words[i], word)
             if int(best_p.argmax()) != st.label:
-                st.status = "succeeded"
+                st.status = "flipped"
                 continue
         if recipe.search == "wir" and st.pos >= len(st.order):
-            st.status = "failed"
+            st.status = "exhausted"
+
+
+def _settle(states: list[_State], verify: _Scorer, guided: bool) -> None:
+    """Turn ``flipped``/``exhausted`` into final statuses, confirming with the reference predictor when guided."""
+    todo = [st for st in states if st.status in ("flipped", "exhausted")]
+    if not guided:
+        for st in todo:
+            st.status = "succeeded" if st.status == "flipped" else "failed"
+        return
+    if not todo:
+        return
+    for st, p in zip(todo, verify([st.cur.render() for st in todo])):
+        st.queries += 1
+        flipped = int(p.argmax()) != st.label
+        if flipped or st.status == "exhausted":
+            st.proba = p  # reported probabilities are the reference predictor's
+            st.status = "succeeded" if flipped else "failed"
+        else:  # the guide was wrong: search on from this text, judged by its true score so a real gain can win
+            st.status, st.proba = "running", p
 
 
 def run_attack(texts: list[str], labels: list[int], predict: Predictor, recipe: Recipe, *, seed: int = 0,
                unk_token: str = "[UNK]", time_budget: float | None = None, wave_size: int = 64,
-               ids: list[int] | None = None, progress: bool = True, desc: str = "attack") -> AttackRun:
+               ids: list[int] | None = None, progress: bool = True, desc: str = "attack",
+               search_predict: Predictor | None = None) -> AttackRun:
     """Attack every (text, label) with *recipe*. Stops cleanly when *time_budget* seconds have passed: examples of
     the unfinished wave are dropped, so every reported result is complete.
 
     Examples the model already gets wrong are ``skipped`` (as in TextAttack). Each example draws its random edits
-    from its own generator seeded by (seed, id), so results do not depend on wave composition.
+    from its own generator seeded by (seed, id), so results do not depend on wave composition. With
+    *search_predict* the search is guided by it and every reported outcome is confirmed with *predict*.
     """
     ids = list(range(len(texts))) if ids is None else list(ids)
     run = AttackRun(requested=len(texts))
     start = time.perf_counter()
-    score = _Scorer(predict)
+    guided = search_predict is not None
+    run.guided = guided
+    verify = _Scorer(predict)
+    score = _Scorer(search_predict) if guided else verify  # type: ignore[arg-type]
     bar = tqdm(total=len(texts), desc=desc, unit="ex", disable=not progress or None, leave=False)
     for lo in range(0, len(texts), wave_size):
         if time_budget is not None and time.perf_counter() - start > time_budget:
             run.stopped_by_time_budget = True
             break
-        score.cache = {}
+        score.cache, verify.cache = {}, {}
         wave = range(lo, min(lo + wave_size, len(texts)))
         parsed = [WordText.parse(texts[j]) for j in wave]
-        first = score([texts[j] for j in wave])
+        first = verify([texts[j] for j in wave])
         states, done = [], []
         for j, wt, p in zip(wave, parsed, first):
             st = _State(id=ids[j], label=int(labels[j]), orig=wt, cur=wt, proba=p, initial=p,
@@ -225,6 +260,7 @@ def run_attack(texts: list[str], labels: list[int], predict: Predictor, recipe: 
         timed_out = False
         while any(st.status == "running" for st in states):
             _round([st for st in states if st.status == "running"], recipe, score)
+            _settle(states, verify, guided)
             if time_budget is not None and time.perf_counter() - start > time_budget:
                 timed_out = any(st.status == "running" for st in states)
                 break
@@ -237,5 +273,6 @@ def run_attack(texts: list[str], labels: list[int], predict: Predictor, recipe: 
     rank = {v: k for k, v in enumerate(ids)}
     run.results.sort(key=lambda r: rank[r.id])
     run.seconds = round(time.perf_counter() - start, 3)
-    run.model_calls, run.texts_scored = score.calls, score.texts
+    run.model_calls = score.calls + (verify.calls if guided else 0)
+    run.texts_scored = score.texts + (verify.texts if guided else 0)
     return run

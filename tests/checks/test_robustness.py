@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from rai_ft.cli import main
 from rai_ft.pipeline import run
 from tests.conftest import make_sentiment_frame, run_dirs, spec_dict, write_yaml
@@ -64,3 +66,22 @@ def test_policy_threshold_gates_the_run_exit_code(tmp_path, tiny_model_dir, sent
     lenient = tmp_path / "lenient-rob.yaml"
     write_yaml(lenient, {"name": "l", "thresholds": [{"metric": "robustness.attack_success_rate", "max": 1.0}]})
     assert main(["gate", str(run_dirs(tmp_path / "r")[0]), "--policy", str(lenient)]) == 0
+
+
+def test_bf16_guided_search_reports_only_fp32_confirmed_successes(tmp_path, tiny_model_dir, sentiment_csv) -> None:
+    from rai_ft.modeling.artifacts import load_saved_model
+    from rai_ft.modeling.inference import predict_proba
+
+    spec = write_yaml(tmp_path / "s.yaml", spec_dict(tiny_model_dir, sentiment_csv,
+                                                     _policy(tmp_path, 1.0, search_precision="bf16")))
+    out, doc = run(spec, tmp_path / "reports", quiet=True)
+    d = doc["checks"]["robustness"]["details"]
+    assert d["search"].startswith("bf16-guided")
+    assert "bf16-guided search" in (out / "report.html").read_text(encoding="utf-8")
+    model, tok, _ = load_saved_model(out / "model")
+    shown = [ex for ex in d["examples"] if ex["status"] == "succeeded"]
+    assert shown, "the tiny model should be flipped at least once"
+    p = predict_proba(model, tok, [ex["perturbed"] for ex in shown], 32, progress=False)
+    for ex, row in zip(shown, p):
+        assert int(row.argmax()) != ex["label"]  # adversarial for the fp32 model
+        assert row[ex["label"]] == pytest.approx(ex["p_true_after"], abs=1e-5)

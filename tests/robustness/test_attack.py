@@ -81,3 +81,35 @@ def test_time_budget_stops_cleanly_between_waves() -> None:
     assert run.stopped_by_time_budget
     assert 0 < len(run.results) < 40 and len(run.results) % 4 == 0  # only complete waves are reported
     assert all(r.status in ("succeeded", "failed", "skipped") for r in run.results)
+
+
+def lying_guide(texts: list[str]) -> np.ndarray:
+    """Agrees with keyword_model except that any edit of 'wonderful' looks like a flip to it."""
+    out = keyword_model(texts)
+    for k, t in enumerate(texts):
+        words = t.replace(".", " ").split()
+        if "wonderful" not in words and "great" in words and "film" in words:
+            out[k] = [0.95, 0.05]
+    return out
+
+
+def test_guided_search_with_a_faithful_guide_changes_nothing() -> None:
+    plain = run_attack(TEXTS, LABELS, keyword_model, RECIPES["deepwordbug"], progress=False)
+    guided = run_attack(TEXTS, LABELS, keyword_model, RECIPES["deepwordbug"], progress=False,
+                        search_predict=keyword_model)
+    assert guided.guided and not plain.guided
+    assert [(r.status, r.perturbed, r.p_true_after) for r in guided.results] == \
+        [(r.status, r.perturbed, r.p_true_after) for r in plain.results]
+
+
+def test_guided_search_reports_only_what_the_reference_model_confirms() -> None:
+    run = run_attack(TEXTS, LABELS, keyword_model, RECIPES["deepwordbug"], progress=False, search_predict=lying_guide)
+    assert [r.status for r in run.results] == ["succeeded", "succeeded", "failed", "failed"]
+    for r in run.results:
+        truth = keyword_model([r.perturbed])[0]
+        assert r.p_true_after == pytest.approx(truth[r.label])  # reported probabilities are the reference's
+        assert (r.status == "succeeded") == (int(truth.argmax()) != r.label)
+    # the guide's false success on "wonderful" was not accepted: the search went on to the key word
+    second = run.results[1]
+    assert second.original_words.index("great") in second.changed
+    assert len(second.changed) == 2
