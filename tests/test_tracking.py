@@ -35,6 +35,8 @@ def test_tensorboard_holds_every_step_loss_epoch_metrics_and_audit_metrics(
     assert acc.Scalars("audit/performance.accuracy")[0].value == pytest.approx(doc["metrics"]["performance.accuracy"])
     verdict = acc.Tensors("gate/text_summary")[0].tensor_proto.string_val[0].decode()
     assert verdict.startswith(f"verdict: {doc['gate']['status']}")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert f"Experiment tracking: tensorboard (log_dir <code>{log_dir}</code>)" in html
 
 
 def test_mlflow_local_store_has_params_metrics_verdict_and_reports(

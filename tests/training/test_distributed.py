@@ -89,6 +89,7 @@ def test_accelerate_launch_runs_the_cli_with_dp_and_only_rank0_writes(tmp_path, 
     assert len(dirs) == 1
     doc = json.loads((dirs[0] / "audit.json").read_text())
     assert doc["training"]["processes"] == 2
+    assert "on 2 data-parallel processes" in (dirs[0] / "report.html").read_text(encoding="utf-8")
     s = doc["guards"]["dp"]["summary"]
     n_train, batch = doc["data"]["sizes"]["train"], 16
     assert s["sample_rate"] == pytest.approx(1 / -(-n_train // batch))  # the global batch's rate, not per process
