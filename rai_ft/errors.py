@@ -78,6 +78,13 @@ class SpecError(RaiFtError, ValueError):
         self.line = line
         super().__init__(self.one_line())
 
+    def locate(self, file: str | Path, line: int | None = None) -> "SpecError":
+        """Name the file (and line) when the error was raised without one; returns self for re-raising."""
+        if self.file is None:
+            self.file, self.line = str(file), line
+            self.args = (self.one_line(),)
+        return self
+
     def one_line(self) -> str:
         """Return ``file:line: field: message`` with the parts that are known."""
         where = f"{self.file}:{self.line}" if self.file and self.line else self.file

@@ -216,7 +216,15 @@ def _train(prep: Prepared, data: DataBundle, guards: list[Any], location: Any, t
     ctx = TrainContext(spec=spec, policy=prep.policy, data=data, model=model, tokenizer=tokenizer,
                        steps_per_epoch=steps_per_epoch, total_steps=steps_per_epoch * spec.train.epochs,
                        extra={"quiet": quiet})
-    summary = train_model(ctx, guards, progress=not quiet, callbacks=callbacks)
+    try:
+        summary = train_model(ctx, guards, progress=not quiet, callbacks=callbacks)
+    except SpecError as err:  # a guard's refusal names its policy field: point at the policy file and line too
+        if (err.field or "").startswith("guards."):
+            from rai_ft.config.loading import yaml_line
+
+            loc = tuple(err.field.split("."))  # type: ignore[union-attr]
+            raise err.locate(prep.policy_path, yaml_line(prep.policy_path.read_text(encoding="utf-8"), loc))
+        raise
     _log(f"trained {summary.epochs_run} epoch(s), {summary.steps} steps in {summary.seconds:.1f}s", quiet)
     return ctx.model, summary
 
@@ -307,8 +315,13 @@ def _run_tracked(prep: Prepared, data: DataBundle, guards: list[Any], location: 
 
 
 def audit(spec_path: str | Path, model_dir: str | Path, output_root: str | Path = "reports", quiet: bool = False,
-          policy_override: str | Path | None = None) -> tuple[Path, dict[str, Any]]:
-    """Audit an existing model (a rai-ft ``model/`` dir or any HF classifier) on the spec's data; no training."""
+          policy_override: str | Path | None = None) -> tuple[Path, dict[str, Any] | None]:
+    """Audit an existing model (a rai-ft ``model/`` dir or any HF classifier) on the spec's data; no training.
+
+    Under a multi-process launcher only rank 0 audits; the other ranks return ``None`` for the document at once.
+    """
+    if not distributed.is_main():
+        return Path(output_root), None
     from rai_ft.fairness.thresholds import load_thresholds, threshold_predictions
     from rai_ft.modeling.artifacts import load_saved_model, weights_sha256
 

@@ -26,5 +26,7 @@ def handle(args: argparse.Namespace) -> int:
     from rai_ft.pipeline import audit
 
     run_dir, doc = audit(args.spec, args.model, args.output, quiet=args.quiet, policy_override=args.policy)
+    if doc is None:  # a non-zero rank of a multi-process launch: rank 0 audits
+        return 0
     print_outcome(run_dir, doc)
     return exit_for(doc["gate"]["status"])

@@ -104,3 +104,13 @@ def test_reweighing_with_baseline_reports_before_and_after(tmp_path, biased_spec
 def test_reweighing_refuses_dp(tmp_path, biased_spec) -> None:
     path = biased_spec({"fairness_mitigation": {"method": "reweighing"}, "dp": {"target_epsilon": 8}})
     assert main(["run", path, "--output", str(tmp_path / "r"), "--quiet"]) == 2
+
+
+def test_unknown_mitigation_column_names_the_policy_file_and_line(tmp_path, biased_spec, capsys) -> None:
+    spec = biased_spec({"fairness_mitigation": {"method": "threshold_optimizer", "sensitive": "nope"}})
+    policy = tmp_path / "p1.yaml"
+    line = next(i for i, t in enumerate(policy.read_text().splitlines(), 1) if "sensitive: nope" in t)
+    assert main(["run", spec, "--output", str(tmp_path / "r"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"rai-ft: error: {policy}:{line}: guards.fairness_mitigation.sensitive: fairness_mitigation."
+                   "sensitive 'nope' is not one of data.sensitive (group)")

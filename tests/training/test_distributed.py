@@ -107,3 +107,18 @@ def test_dp_with_fixed_batches_is_refused_on_several_processes(tmp_path, tiny_mo
     assert proc.returncode != 0
     assert "needs poisson_sampling: true" in proc.stderr
     assert not (tmp_path / "reports").exists() or not run_dirs(tmp_path / "reports")
+
+
+def test_only_rank0_audits_an_existing_model(tmp_path, tiny_model_dir, sentiment_csv, monkeypatch) -> None:
+    from rai_ft.pipeline import audit, run
+
+    spec = write_yaml(tmp_path / "spec.yaml", spec_dict(tiny_model_dir, sentiment_csv, _policy(tmp_path, {})))
+    trained, _ = run(spec, tmp_path / "trained", quiet=True)
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    _, doc = audit(spec, trained / "model", tmp_path / "reports", quiet=True)
+    assert doc is None and not (tmp_path / "reports").exists()
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    out, doc = audit(spec, trained / "model", tmp_path / "reports", quiet=True)
+    assert doc is not None and (out / "audit.json").is_file()
