@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,10 +28,6 @@ def fmt(value: float | None, digits: int = 3) -> str:
 
 def rai_ft_run(spec: Path, out: Path) -> tuple[Path, dict]:
     """`rai-ft run SPEC --output <out>/reports`; returns (run dir, audit.json with the wall time under `_wall`)."""
-    import json
-    import subprocess
-    import time
-
     start = time.perf_counter()
     proc = subprocess.run([str(ROOT / ".venv" / "bin" / "rai-ft"), "run", str(spec), "--output", str(out / "reports"),
                            "--quiet"], capture_output=True, text=True)

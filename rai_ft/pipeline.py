@@ -25,7 +25,7 @@ from rai_ft.guards import GUARDS, build_guards
 from rai_ft.record import AUDIT_FILE, environment, sanitize, staged_run_dir, validate_audit, write_text_atomic
 from rai_ft.render import CARD_FILE, REPORT_FILE, render_card, render_html
 from rai_ft.results import Finding
-from rai_ft.tracking import open_tracker
+from rai_ft.tracking import tracked_run
 from rai_ft.training import distributed
 
 __all__ = ["Prepared", "prepare", "run", "audit", "check_policy_against_spec", "new_run_dir"]
@@ -249,17 +249,12 @@ def run(spec_path: str | Path, output_root: str | Path = "reports", quiet: bool 
     location = resolve_base(spec.model.base)
     tokenizer = load_tokenizer(location, spec.model.revision)
     final = new_run_dir(Path(output_root), spec.name)
-    tracker = open_tracker(spec, Path(output_root), final.name) if distributed.is_main() else None
-    if tracker is not None:
-        _log(f"tracking: {', '.join(b.name for b in tracker.backends)} ({json.dumps(tracker.record())})", quiet)
-    try:
-        final, doc = _run_tracked(prep, data, guards, location, tokenizer, final, output_root, quiet, tracker)
-    except BaseException:
+    with tracked_run(spec, Path(output_root), final.name, enabled=distributed.is_main()) as tracker:
         if tracker is not None:
-            tracker.abort()
-        raise
-    if tracker is not None:
-        tracker.finish(doc, final)
+            _log(f"tracking: {', '.join(b.name for b in tracker.backends)} ({json.dumps(tracker.record())})", quiet)
+        final, doc = _run_tracked(prep, data, guards, location, tokenizer, final, output_root, quiet, tracker)
+        if tracker is not None:
+            tracker.finish(doc, final)
     return final, doc  # doc is None on ranks other than 0 (they only train)
 
 
@@ -350,17 +345,12 @@ def audit(spec_path: str | Path, model_dir: str | Path, output_root: str | Path 
     model_info = {"base": meta.get("base", str(model_dir)), "method": meta.get("method", "external"),
                   "dir": str(Path(model_dir).resolve()), "weights_sha256": weights_sha256(Path(model_dir)),
                   "trainable_parameters": trainable, "total_parameters": sum(p.numel() for p in model.parameters())}
-    tracker = open_tracker(spec, Path(output_root), final.name)
-    try:
+    with tracked_run(spec, Path(output_root), final.name) as tracker:
         with staged_run_dir(final) as tmp:
             doc = _build_record("audit", final, prep, data, model_info, None, results, [], mitigation=mitigation,
                                 tracking=tracker.record() if tracker else None)
             _write_outputs(tmp, doc)
-    except BaseException:
         if tracker is not None:
-            tracker.abort()
-        raise
-    if tracker is not None:
-        tracker.finish(doc, final)  # audit metrics, verdict and reports (no training curve: nothing was trained)
+            tracker.finish(doc, final)  # audit metrics, verdict and reports (no training curve: nothing was trained)
     return final, doc
 

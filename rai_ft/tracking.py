@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import logging
 import re
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from rai_ft.errors import MissingExtraError
 
-__all__ = ["Tracker", "TensorBoardBackend", "MLflowBackend", "BACKENDS", "open_tracker", "metric_key"]
+__all__ = ["Tracker", "TensorBoardBackend", "MLflowBackend", "BACKENDS", "open_tracker", "tracked_run", "metric_key"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_\-. /]")
 
@@ -158,3 +159,18 @@ def open_tracker(spec: Any, output_root: Path, run_name: str) -> Tracker | None:
         return None
     output_root.mkdir(parents=True, exist_ok=True)
     return Tracker([BACKENDS[n](output_root, run_name, spec) for n in names])
+
+
+@contextmanager
+def tracked_run(spec: Any, output_root: Path, run_name: str, enabled: bool = True) -> Iterator[Tracker | None]:
+    """The spec's tracker (None when off or not *enabled*) for the block; backends are closed as failed if it raises.
+
+    The caller calls ``tracker.finish(doc, run_dir)`` once the run directory is written.
+    """
+    tracker = open_tracker(spec, output_root, run_name) if enabled else None
+    try:
+        yield tracker
+    except BaseException:
+        if tracker is not None:
+            tracker.abort()
+        raise

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 import numpy as np
 from pydantic import Field, field_validator
@@ -76,23 +76,19 @@ def attack_model(model: Any, tokenizer: Any, texts: list[str], labels: list[int]
     ``search_precision`` bf16 (or auto on a CPU with native bf16) guides our engine's search with bfloat16 forward
     passes; skips, successes and final texts are still decided in fp32 (see :func:`run_attack`).
     """
-    from rai_ft.modeling.inference import bf16_supported, predict_proba
+    from rai_ft.modeling.inference import predict_proba, use_bf16
 
-    def predict(batch: list[str]) -> np.ndarray:
-        return predict_proba(model, tokenizer, batch, max_length, batch_size, progress=False)
+    def scorer(bf16: bool) -> Callable[[list[str]], np.ndarray]:
+        return lambda batch: predict_proba(model, tokenizer, batch, max_length, batch_size, progress=False, bf16=bf16)
 
-    def predict_bf16(batch: list[str]) -> np.ndarray:
-        return predict_proba(model, tokenizer, batch, max_length, batch_size, progress=False, bf16=True)
-
-    guided = search_precision == "bf16" or (search_precision == "auto" and bf16_supported())
-
+    predict = scorer(False)
     if engine == "textattack" or isinstance(recipe, str):
         from rai_ft.robustness.ta_engine import textattack_attack
 
         return textattack_attack(texts, labels, predict, recipe, seed=seed, ids=ids, progress=progress)
     return run_attack(texts, labels, predict, recipe, seed=seed, unk_token=tokenizer.unk_token or "[UNK]",
                       time_budget=time_budget, ids=ids, progress=progress, desc=desc,
-                      search_predict=predict_bf16 if guided else None)
+                      search_predict=scorer(True) if use_bf16(search_precision) else None)
 
 
 def _per_group(run: AttackRun, sensitive: Any) -> dict[str, list[dict[str, Any]]]:

@@ -23,10 +23,10 @@ class ShapText:
                  batch_size: int = 64, precision: str = "auto") -> None:
         import shap
 
-        from rai_ft.modeling.inference import bf16_supported, predict_proba
+        from rai_ft.modeling.inference import predict_proba, use_bf16
 
         self.max_evals, self.batch_size = max_evals, batch_size
-        self.bf16 = precision == "bf16" or (precision == "auto" and bf16_supported())
+        self.bf16 = use_bf16(precision)
 
         def f(texts: np.ndarray) -> np.ndarray:
             return predict_proba(model, tokenizer, [str(t) for t in texts], max_length, batch_size, progress=False,

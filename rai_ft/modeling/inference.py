@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-__all__ = ["predict_proba", "encode_batch", "bf16_supported"]
+__all__ = ["predict_proba", "encode_batch", "bf16_supported", "use_bf16"]
 
 
 def encode_batch(tokenizer: Any, texts: list[str], max_length: int) -> dict[str, torch.Tensor]:
@@ -21,6 +21,11 @@ def bf16_supported() -> bool:
     probe = getattr(torch.cpu, "_is_avx512_bf16_supported", None)
     amx = getattr(torch.cpu, "_is_amx_tile_supported", None)
     return bool((probe and probe()) or (amx and amx()))
+
+
+def use_bf16(precision: str) -> bool:
+    """Resolve a ``precision`` setting (auto | fp32 | bf16): auto means bf16 where the CPU has it natively."""
+    return precision == "bf16" or (precision == "auto" and bf16_supported())
 
 
 @torch.inference_mode()

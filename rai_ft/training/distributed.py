@@ -97,7 +97,7 @@ def unwrap(model: Any) -> Any:
     """The model inside a DDP/DPDDP wrapper (other wrappers, e.g. Opacus' GradSampleModule, are left)."""
     from torch.nn.parallel import DistributedDataParallel as DDP
 
-    names = {"DistributedDataParallel", "DifferentiallyPrivateDistributedDataParallel"}
-    while isinstance(model, DDP) or type(model).__name__ in names:
+    # Opacus' DPDDP is matched by name so that a run without dp never imports Opacus
+    while isinstance(model, DDP) or type(model).__name__ == "DifferentiallyPrivateDistributedDataParallel":
         model = model.module
     return model
