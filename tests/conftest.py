@@ -1,6 +1,10 @@
 """Shared fixtures: a tiny randomly initialised BERT (hidden size 32) and small synthetic data sets.
 
 Nothing here reads ../shared or the network.
+
+``RAI_FT_TEST_SEED`` shifts every training seed and the tiny model's initialisation, and ``RAI_FT_TEST_THREADS`` sets
+torch's thread count, so that ``scripts/seed_sweep.sh`` can show that each claimed effect of training holds on
+several seeds and thread counts (not on one lucky floating-point trajectory).
 """
 
 from __future__ import annotations
@@ -15,6 +19,24 @@ import yaml
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+SEED = int(os.environ.get("RAI_FT_TEST_SEED", "7"))  # the training seed of every test spec
+THREADS = int(os.environ["RAI_FT_TEST_THREADS"]) if os.environ.get("RAI_FT_TEST_THREADS") else None
+if THREADS:  # before torch starts its pools; subprocesses (DDP tests) inherit it
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(THREADS)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Pin torch's thread count when RAI_FT_TEST_THREADS is set."""
+    if THREADS:
+        import torch
+
+        torch.set_num_threads(THREADS)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say which seed and thread count this session runs with."""
+    return f"rai-ft tests: seed {SEED}, torch threads {THREADS or 'default'}"
 
 POSITIVE_WORDS = ["great", "excellent", "wonderful", "superb"]
 NEGATIVE_WORDS = ["awful", "terrible", "dreadful", "poor"]
@@ -33,7 +55,7 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tok = AutoTokenizer.from_pretrained(resolve_base("builtin:minilm"))
     cfg = BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                      intermediate_size=37, max_position_embeddings=128, num_labels=2)
-    torch.manual_seed(0)
+    torch.manual_seed(SEED)
     BertForSequenceClassification(cfg).save_pretrained(out, safe_serialization=True)
     tok.save_pretrained(out)
     return out
@@ -95,7 +117,7 @@ def spec_dict(model_dir: Path, data_path: Path, policy: Path, **overrides: objec
         "model": {"base": str(model_dir), "adapter": {"method": "full"}},
         "data": {"source": str(data_path), "text": "text", "label": "label", "positive_label": "pos",
                  "sensitive": ["group"], "split": {"validation": 0.2, "test": 0.25, "seed": 1}},
-        "train": {"epochs": 2, "batch_size": 16, "learning_rate": 5e-3, "max_length": 32, "seed": 7,
+        "train": {"epochs": 2, "batch_size": 16, "learning_rate": 5e-3, "max_length": 32, "seed": SEED,
                   "early_stopping": None},
         "policy": str(policy),
     }

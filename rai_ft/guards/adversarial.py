@@ -23,8 +23,11 @@ from rai_ft.robustness.recipes import Recipe, get_recipe
 if TYPE_CHECKING:  # pragma: no cover
     from rai_ft.training.context import TrainContext
 
-__all__ = ["AdversarialGuard", "AdversarialConfig", "MSG_NO_DP_DATA_GUARD"]
+__all__ = ["AdversarialGuard", "AdversarialConfig", "MSG_NO_DP_DATA_GUARD", "MSG_COLLAPSED"]
 
+MSG_COLLAPSED = ("adversarial: in round(s) after epoch {epochs} the model classified at most chance ({chance:.2f}) of "
+                 "its attacked training sample correctly, so those rounds taught nothing; the model had not learned yet "
+                 "or training collapsed (add clean_epochs, or lower train.learning_rate)")
 MSG_NO_DP_DATA_GUARD = ("guard {name!r} cannot be combined with dp: examples derived from training records break "
                         "per-example privacy accounting")
 
@@ -71,6 +74,7 @@ class AdversarialGuard(Guard):
         super().__init__(config)
         self.pool: list[tuple[str, int]] = []
         self.rounds: list[dict[str, Any]] = []
+        self.chance = 0.5
 
     def wants_baseline(self) -> bool:
         """True when the policy asks for a model trained without this guard."""
@@ -103,7 +107,9 @@ class AdversarialGuard(Guard):
         new = [(r.perturbed, r.label) for r in run.results if r.status == "succeeded"]
         self.pool.extend(new)
         s = summarize(run.results)
+        self.chance = 1.0 / len(ctx.data.labels)
         self.rounds.append({"after_epoch": epoch, "attacked": s["attacked"], "succeeded": s["succeeded"],
+                            "clean_accuracy": s["clean_accuracy"],
                             "attack_success_rate": s["attack_success_rate"], "added": len(new),
                             "pool_size": len(self.pool), "seconds": run.seconds,
                             "stopped_by_time_budget": run.stopped_by_time_budget})
@@ -115,7 +121,12 @@ class AdversarialGuard(Guard):
                             source=self.name)]
         rates = ", ".join(f"{r['attack_success_rate']:.2f}" if r["attack_success_rate"] is not None else "n/a"
                           for r in self.rounds)
-        return [Finding("info", f"adversarial: {len(self.pool)} adversarial examples mixed into training over "
+        out = []
+        collapsed = [r["after_epoch"] for r in self.rounds if (r["clean_accuracy"] or 0.0) <= self.chance + 1e-9]
+        if collapsed:
+            out.append(Finding("warn", MSG_COLLAPSED.format(epochs=", ".join(map(str, collapsed)), chance=self.chance),
+                               source=self.name))
+        return out + [Finding("info", f"adversarial: {len(self.pool)} adversarial examples mixed into training over "
                         f"{len(self.rounds)} round(s); success rate on training examples per round: {rates}",
                         source=self.name)]
 

@@ -8,27 +8,30 @@ from rai_ft.errors import SpecError
 from rai_ft.guards.adversarial import MSG_NO_DP_DATA_GUARD
 from rai_ft.guards.augment import MSG_WORDNET_MISSING, perturb
 from rai_ft.pipeline import run
-from tests.conftest import make_sentiment_frame, spec_dict, write_yaml
+from tests.conftest import SEED, make_sentiment_frame, spec_dict, write_yaml
 
-TRAIN = {"epochs": 16, "batch_size": 16, "learning_rate": 5e-3, "max_length": 32, "seed": 7, "early_stopping": None}
+# lr 5e-3 (the earlier setting) made this tiny model's full fine-tuning collapse to a constant predictor mid-training
+# on some seeds, so the effect held only on lucky trajectories; at 1e-3 every seed and thread count shows it.
+TRAIN = {"epochs": 16, "batch_size": 16, "learning_rate": 1e-3, "max_length": 32, "seed": SEED, "early_stopping": None}
 
 
-def test_adversarial_training_lowers_the_success_of_the_same_attack(tmp_path, tiny_model_dir) -> None:
+@pytest.mark.parametrize("offset", [0, 1, 2])
+def test_adversarial_training_lowers_the_success_of_the_same_attack(tmp_path, tiny_model_dir, offset) -> None:
     csv = tmp_path / "s.csv"
     make_sentiment_frame(400).to_csv(csv, index=False)
     policy = write_yaml(tmp_path / "p.yaml", {
         "name": "adv", "guards": {"adversarial": {"clean_epochs": 2, "fraction": 1.0, "baseline": True}},
         "checks": {"robustness": {"max_examples": 100}, "fairness": {"min_group_size": 5}},
         "thresholds": [{"metric": "robustness.attack_success_rate", "max": 0.3}]})
-    spec = write_yaml(tmp_path / "spec.yaml", spec_dict(tiny_model_dir, csv, policy, train=TRAIN))
+    spec = write_yaml(tmp_path / "spec.yaml", spec_dict(tiny_model_dir, csv, policy, train={**TRAIN, "seed": SEED + offset}))
     out, doc = run(spec, tmp_path / "reports", quiet=True)
     rob = doc["checks"]["robustness"]["details"]
     after, before = rob["summary"], rob["comparison"]["summary"]
     assert before["attacked"] == after["attacked"] == 100  # same examples, same recipe
     assert after["clean_accuracy"] >= 0.95 and before["clean_accuracy"] >= 0.95
-    assert after["attack_success_rate"] < before["attack_success_rate"] - 0.2
-    assert after["accuracy_under_attack"] > before["accuracy_under_attack"] + 0.2
-    assert doc["metrics"]["robustness.attack_success_rate_reduction"] > 0.2
+    assert after["attack_success_rate"] < before["attack_success_rate"] - 0.3
+    assert after["accuracy_under_attack"] > before["accuracy_under_attack"] + 0.3
+    assert doc["metrics"]["robustness.attack_success_rate_reduction"] > 0.3
     assert doc["metrics"]["robustness.baseline_attack_success_rate"] > 0.3  # the baseline would fail this gate
     assert doc["gate"]["status"] == "pass"
     rounds = doc["guards"]["adversarial"]["summary"]["rounds"]
@@ -36,6 +39,18 @@ def test_adversarial_training_lowers_the_success_of_the_same_attack(tmp_path, ti
     assert doc["metrics"]["adversarial.examples_added"] == sum(r["added"] for r in rounds) > 0
     assert doc["training"]["baseline"]["epochs_run"] == 16
     assert "Before (baseline" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_rounds_on_a_collapsed_model_are_a_warning() -> None:
+    from rai_ft.guards.adversarial import MSG_COLLAPSED, AdversarialConfig, AdversarialGuard
+
+    guard = AdversarialGuard(AdversarialConfig())
+    guard.rounds = [{"after_epoch": e, "clean_accuracy": acc, "attack_success_rate": None if acc <= 0.5 else 0.4}
+                    for e, acc in ((2, 0.93), (3, 0.5), (4, 0.31))]
+    warned = [f for f in guard.findings() if f.severity == "warn"]
+    assert [f.message for f in warned] == [MSG_COLLAPSED.format(epochs="3, 4", chance=0.5)]
+    guard.rounds = guard.rounds[:1]
+    assert not [f for f in guard.findings() if f.severity == "warn"]
 
 
 @pytest.mark.parametrize("guard", ["adversarial", "augment"])

@@ -13,7 +13,7 @@ from rai_ft.cli import main
 from rai_ft.errors import SpecError
 from rai_ft.fairness.reweighing import reweighing_weights
 from rai_ft.pipeline import audit, run
-from tests.conftest import FILLER, NEGATIVE_WORDS, POSITIVE_WORDS, spec_dict, write_yaml
+from tests.conftest import SEED, FILLER, NEGATIVE_WORDS, POSITIVE_WORDS, spec_dict, write_yaml
 
 GAP = "fairness.group.demographic_parity_difference"
 
@@ -52,7 +52,7 @@ def biased_spec(tmp_path, tiny_model_dir):
             "name": "parity", "guards": guards, "checks": {"fairness": {"min_group_size": 20, "bootstrap": 100}},
             "thresholds": [{"metric": GAP, "max": 0.2}]})
         spec = spec_dict(tiny_model_dir, csv, policy, train={"epochs": 6, "batch_size": 16, "learning_rate": 5e-3,
-                                                             "max_length": 32, "seed": 7, "early_stopping": None})
+                                                             "max_length": 32, "seed": SEED, "early_stopping": None})
         return str(write_yaml(tmp_path / f"s{len(guards)}.yaml", spec))
     return make
 

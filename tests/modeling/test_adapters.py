@@ -17,7 +17,7 @@ from rai_ft.modeling.loading import load_classifier, load_tokenizer
 from rai_ft.training.context import TrainContext
 from rai_ft.training.loop import train_model
 from rai_ft.training.seed import seed_everything
-from tests.conftest import spec_dict, write_yaml
+from tests.conftest import SEED, spec_dict, write_yaml
 
 ADAPTER_SETTINGS = {
     "lora": {"method": "lora", "r": 4},
@@ -37,10 +37,10 @@ def test_every_method_has_a_test_setting() -> None:
 def _train(tmp_path: Path, model_dir: Path, data_csv: Path, policy: Path, adapter: dict):
     spec = load_spec(write_yaml(tmp_path / "s.yaml", spec_dict(
         model_dir, data_csv, policy, model={"base": str(model_dir), "adapter": adapter},
-        train={"epochs": 1, "batch_size": 16, "learning_rate": 1e-2, "max_length": 32, "seed": 3,
+        train={"epochs": 1, "batch_size": 16, "learning_rate": 1e-2, "max_length": 32, "seed": SEED,
                "early_stopping": None})))
     data = load_data(spec)
-    seed_everything(3)
+    seed_everything(SEED)
     tok = load_tokenizer(str(model_dir))
     model = load_classifier(str(model_dir), data.labels)
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
