@@ -22,6 +22,7 @@ from rai_ft.data.loading import LABEL, TEXT, DataBundle, load_data, sha256_file
 from rai_ft.errors import SpecError
 from rai_ft.gate import evaluate_gate
 from rai_ft.guards import GUARDS, build_guards
+from rai_ft.multiseed import MSG_SEEDS_DISAGREE, gate_across_seeds, seed_run_entry, spread
 from rai_ft.record import AUDIT_FILE, environment, sanitize, staged_run_dir, validate_audit, write_text_atomic
 from rai_ft.render import CARD_FILE, REPORT_FILE, render_card, render_html
 from rai_ft.results import Finding
@@ -116,11 +117,9 @@ def _mitigation_record(prep: Prepared, data: DataBundle, before: Predictions | N
             else (source or "no baseline trained (set baseline: true)")}
 
 
-def _build_record(kind: str, run_dir: Path, prep: Prepared, data: DataBundle, model_info: dict[str, Any],
-                  training: dict[str, Any] | None, results: list[Any], guards: list[Any],
-                  ledger: dict[str, Any] | None = None, mitigation: dict[str, Any] | None = None,
-                  tracking: dict[str, Any] | None = None) -> dict[str, Any]:
-    spec, policy = prep.spec, prep.policy
+def _collect(results: list[Any], guards: list[Any], ledger: dict[str, Any] | None
+             ) -> tuple[dict[str, Any], dict[str, list[float]], list[Finding]]:
+    """Flat metrics, intervals and findings of one model's checks and guards."""
     metrics: dict[str, Any] = {}
     metric_ci: dict[str, list[float]] = {}
     findings: list[Finding] = []
@@ -131,18 +130,51 @@ def _build_record(kind: str, run_dir: Path, prep: Prepared, data: DataBundle, mo
         if r.status != "ok":
             findings.append(Finding("fail" if r.status == "error" else "warn",
                                     f"check {r.name} {r.status}: {r.error}", source=r.name))
-    guard_section = {}
     for g in guards:
         metrics.update(g.metrics())
         findings.extend(g.findings())
-        guard_section[g.name] = {"config": g.config.model_dump(), "summary": g.summary()}
     if ledger is not None:
         metrics["privacy.cumulative_epsilon"] = ledger["cumulative_epsilon"]
         if ledger["unbounded"]:
             findings.append(Finding("warn", "privacy ledger: this data set has been used for training without "
                                     "differential privacy, so the cumulative ε over released models is unbounded",
                                     source="privacy"))
+    return metrics, metric_ci, findings
+
+
+def _seed_runs(others: list[tuple[Any, dict[str, Any]]], ledger: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """``multi_seed.runs``: each seed's metrics, check statuses, findings and model folder."""
+    runs = []
+    for out, info in others:
+        metrics, metric_ci, findings = _collect(out.results, out.guards, ledger)
+        runs.append(seed_run_entry(out.seed, metrics, metric_ci, {r.name: r.status for r in out.results},
+                                   [g.name for g in out.guards], model_dir=info["dir"],
+                                   weights_sha256=info["weights_sha256"], epochs_run=out.summary.epochs_run,
+                                   best_epoch=out.summary.best_epoch, train_seconds=out.summary.seconds,
+                                   findings=[f.to_dict() for f in findings]))
+    return runs
+
+
+def _build_record(kind: str, run_dir: Path, prep: Prepared, data: DataBundle, model_info: dict[str, Any],
+                  training: dict[str, Any] | None, results: list[Any], guards: list[Any],
+                  ledger: dict[str, Any] | None = None, mitigation: dict[str, Any] | None = None,
+                  tracking: dict[str, Any] | None = None,
+                  others: list[tuple[Any, dict[str, Any]]] | None = None) -> dict[str, Any]:
+    """The audit document. *others*: every seed's (outcome, model info) of a multi-seed run, the primary first."""
+    spec, policy = prep.spec, prep.policy
+    metrics, metric_ci, findings = _collect(results, guards, ledger)
+    guard_section = {g.name: {"config": g.config.model_dump(), "summary": g.summary()} for g in guards}
     gate = evaluate_gate(policy, metrics, {r.name: r.status for r in results}, [g.name for g in guards], metric_ci)
+    multi = None
+    if others:
+        runs = _seed_runs(others, ledger)
+        gate = gate_across_seeds(policy, runs)
+        multi = {"seeds": [r["seed"] for r in runs], "aggregate": policy.seed_aggregate, "runs": runs,
+                 "spread": spread(runs)}
+        if gate["disagreements"]:
+            findings.append(Finding("warn", MSG_SEEDS_DISAGREE.format(
+                n=len(gate["disagreements"]), metrics=", ".join(d["metric"] for d in gate["disagreements"])),
+                source="seeds"))
     label_counts = data.test[LABEL].value_counts().to_dict()
     doc = {
         "schema_version": SCHEMA_VERSION,
@@ -155,7 +187,7 @@ def _build_record(kind: str, run_dir: Path, prep: Prepared, data: DataBundle, mo
         "policy": {"resolved": policy.model_dump(mode="json"), "file": str(prep.policy_path),
                    "sha256": sha256_file(prep.policy_path)},
         "environment": environment(),
-        "seeds": {"train": spec.train.seed, "split": spec.data.split.seed},
+        "seeds": {"train": spec.train.seed, "split": spec.data.split.seed, "train_all": spec.train.all_seeds},
         "data": {
             "files": data.files, "fingerprint": data.fingerprint, "labels": data.labels,
             "positive_label": data.labels[data.positive_index], "sensitive": data.sensitive,
@@ -178,6 +210,8 @@ def _build_record(kind: str, run_dir: Path, prep: Prepared, data: DataBundle, mo
         doc["mitigation"] = mitigation
     if tracking:
         doc["tracking"] = tracking
+    if multi is not None:
+        doc["multi_seed"] = multi
     doc = sanitize(doc)
     validate_audit(doc)
     return doc
@@ -230,8 +264,11 @@ def _train(prep: Prepared, data: DataBundle, guards: list[Any], location: Any, t
 
 
 def run(spec_path: str | Path, output_root: str | Path = "reports", quiet: bool = False,
-        policy_override: str | Path | None = None) -> tuple[Path, dict[str, Any] | None]:
+        policy_override: str | Path | None = None, n_seeds: int | None = None) -> tuple[Path, dict[str, Any] | None]:
     """Fine-tune and audit as *spec_path* says. Returns (run directory, audit document).
+
+    With ``train.seeds`` (or *n_seeds*: seeds ``train.seed``, ``train.seed + 1``, ...) one model is trained and
+    audited per seed in the same run directory (``model/`` is the first seed's; ``model-seed-<s>/`` the others').
 
     Launched on several processes (``accelerate launch`` / ``torchrun``), every rank trains and only rank 0 audits;
     the other ranks get ``None`` for the document and write nothing.
@@ -240,6 +277,9 @@ def run(spec_path: str | Path, output_root: str | Path = "reports", quiet: bool 
 
     quiet = quiet or not distributed.is_main()  # several processes: rank 0 speaks, audits and writes
     prep = prepare(spec_path, policy_override)
+    if n_seeds is not None:
+        train = prep.spec.train
+        prep.spec.train = train.model_copy(update={"seeds": [train.seed + i for i in range(n_seeds)]})
     spec = prep.spec
     guards = build_guards(prep.policy.guards)
     data = load_data(spec)
@@ -258,13 +298,30 @@ def run(spec_path: str | Path, output_root: str | Path = "reports", quiet: bool 
     return final, doc  # doc is None on ranks other than 0 (they only train)
 
 
-def _run_tracked(prep: Prepared, data: DataBundle, guards: list[Any], location: Any, tokenizer: Any, final: Path,
-                 output_root: str | Path, quiet: bool, tracker: Any) -> tuple[Path, dict[str, Any] | None]:
-    """Train, audit and write the run directory (the body of :func:`run`)."""
-    from rai_ft.modeling.artifacts import model_meta, save_model, weights_sha256
+@dataclass
+class SeedOutcome:
+    """One training seed's model, its training summary, its (stateful) guards and, once audited, its results."""
 
-    spec = prep.spec
-    model, summary = _train(prep, data, guards, location, tokenizer, quiet, (tracker,) if tracker else ())
+    seed: int
+    prep: Prepared
+    model: Any
+    summary: Any
+    guards: list[Any]
+    extra: dict[str, Any]
+    results: list[Any] | None = None
+    mitigation: dict[str, Any] | None = None
+
+
+def _seed_prep(prep: Prepared, seed: int) -> Prepared:
+    """*prep* with ``train.seed`` set to *seed* (the spec file it came from is kept)."""
+    spec = prep.spec.model_copy(update={"train": prep.spec.train.model_copy(update={"seed": seed})})
+    return Prepared(spec, prep.policy, prep.policy_path)
+
+
+def _train_seed(prep: Prepared, data: DataBundle, guards: list[Any], location: Any, tokenizer: Any, quiet: bool,
+                callbacks: tuple[Any, ...]) -> SeedOutcome:
+    """Train one seed under *guards* (and its baseline when a guard wants one)."""
+    model, summary = _train(prep, data, guards, location, tokenizer, quiet, callbacks)
     extra: dict[str, Any] = {}
     if any(g.wants_baseline() for g in guards):
         _log("baseline: the same spec without the data-changing guards, for before/after comparisons", quiet)
@@ -273,39 +330,72 @@ def _run_tracked(prep: Prepared, data: DataBundle, guards: list[Any], location: 
         extra["baseline_label"] = "baseline: same spec and seed, trained without " + ", ".join(
             g.name for g in guards if g.changes_training_data)
         summary.baseline = base_summary.to_dict()
-    distributed.shutdown()  # no-op in one process; after it, rank 0 audits alone
-    if not distributed.is_main():
-        return final, None
-    preds = _predict(model, tokenizer, data, spec, progress=not quiet)
+    return SeedOutcome(prep.spec.train.seed, prep, model, summary, guards, extra)
+
+
+def _audit_seed(out: SeedOutcome, data: DataBundle, tokenizer: Any, quiet: bool) -> None:
+    """Predict the test split once, post-process as the guards say, run the checks, record any mitigation."""
+    prep, spec, guards, extra = out.prep, out.prep.spec, out.guards, out.extra
+    preds = _predict(out.model, tokenizer, data, spec, progress=not quiet)
     raw = preds
     for g in guards:
         preds = g.postprocess(preds, data.test) or preds
-    results = run_checks(_audit_context(prep, data, preds, model, tokenizer, quiet=quiet, **extra))
-    mitigation = None
+    out.results = run_checks(_audit_context(prep, data, preds, out.model, tokenizer, quiet=quiet, **extra))
     mitigator = next((g for g in guards if g.name == "fairness_mitigation"), None)
     if mitigator is not None:
         before = raw if preds is not raw else (
             _predict(extra["baseline_model"], tokenizer, data, spec, progress=False) if "baseline_model" in extra
             else None)
-        mitigation = _mitigation_record(prep, data, before, results, tokenizer, mitigator.summary()["method"],
-                                        mitigator.config.model_dump(), extra.get("baseline_label"))
+        out.mitigation = _mitigation_record(prep, data, before, out.results, tokenizer, mitigator.summary()["method"],
+                                            mitigator.config.model_dump(), extra.get("baseline_label"))
+
+
+def _save_seed_model(out: SeedOutcome, data: DataBundle, tokenizer: Any, folder: Path) -> dict[str, Any]:
+    """Write one seed's weights (and guard artifacts) to *folder*; returns the record's model section."""
+    from rai_ft.modeling.artifacts import model_meta, save_model, weights_sha256
+
+    spec = out.prep.spec
+    save_model(out.model, tokenizer, folder,
+               model_meta(out.model, spec.model.base, spec.model.adapter.method, data.labels, data.positive_index,
+                          spec.train.max_length, data.train_sha256))
+    for g in out.guards:
+        g.save_artifacts(folder)
+    return {"base": spec.model.base, "method": spec.model.adapter.method, "dir": folder.name,
+            "weights_sha256": weights_sha256(folder), "trainable_parameters": out.summary.trainable_parameters,
+            "total_parameters": out.summary.total_parameters}
+
+
+def _run_tracked(prep: Prepared, data: DataBundle, guards: list[Any], location: Any, tokenizer: Any, final: Path,
+                 output_root: str | Path, quiet: bool, tracker: Any) -> tuple[Path, dict[str, Any] | None]:
+    """Train every seed, audit each, and write the run directory (the body of :func:`run`)."""
+    seeds = prep.spec.train.all_seeds
+    outcomes = []
+    for i, seed in enumerate(seeds):
+        if len(seeds) > 1:
+            _log(f"seed {seed} ({i + 1} of {len(seeds)})", quiet)
+        outcomes.append(_train_seed(_seed_prep(prep, seed) if len(seeds) > 1 else prep, data,
+                                    guards if i == 0 else build_guards(prep.policy.guards), location, tokenizer,
+                                    quiet, (tracker,) if tracker and i == 0 else ()))
+    distributed.shutdown()  # no-op in one process; after it, rank 0 audits alone
+    if not distributed.is_main():
+        return final, None
+    for out in outcomes:
+        _audit_seed(out, data, tokenizer, quiet)
     from rai_ft.privacy.ledger import append_entry, cumulative, read_ledger
 
-    eps, delta, accountant = _dp_terms(guards)
+    terms = [_dp_terms(out.guards) for out in outcomes]
+    eps = None if any(t[0] is None for t in terms) else float(sum(t[0] for t in terms))  # type: ignore[misc]
+    delta = None if any(t[1] is None for t in terms) else float(sum(t[1] for t in terms))  # type: ignore[misc]
     ledger = cumulative(read_ledger(Path(output_root)), data.fingerprint, eps, delta)
+    primary = outcomes[0]
     with staged_run_dir(final) as tmp:
-        save_model(model, tokenizer, tmp / "model",
-                   model_meta(model, spec.model.base, spec.model.adapter.method, data.labels, data.positive_index,
-                              spec.train.max_length, data.train_sha256))
-        model_info = {"base": spec.model.base, "method": spec.model.adapter.method, "dir": "model",
-                      "weights_sha256": weights_sha256(tmp / "model"),
-                      "trainable_parameters": summary.trainable_parameters, "total_parameters": summary.total_parameters}
-        for g in guards:
-            g.save_artifacts(tmp / "model")
-        doc = _build_record("run", final, prep, data, model_info, summary.to_dict(), results, guards, ledger,
-                            mitigation, tracker.record() if tracker else None)
+        infos = [_save_seed_model(out, data, tokenizer, tmp / ("model" if i == 0 else f"model-seed-{out.seed}"))
+                 for i, out in enumerate(outcomes)]
+        doc = _build_record("run", final, primary.prep, data, infos[0], primary.summary.to_dict(), primary.results or [],
+                            primary.guards, ledger, primary.mitigation, tracker.record() if tracker else None,
+                            others=[(out, info) for out, info in zip(outcomes, infos)] if len(seeds) > 1 else None)
         _write_outputs(tmp, doc)
-    append_entry(Path(output_root), final.name, data.fingerprint, eps, delta, accountant)
+    append_entry(Path(output_root), final.name, data.fingerprint, eps, delta, terms[0][2])
     return final, doc
 
 
@@ -320,8 +410,14 @@ def audit(spec_path: str | Path, model_dir: str | Path, output_root: str | Path 
     from rai_ft.fairness.thresholds import load_thresholds, threshold_predictions
     from rai_ft.modeling.artifacts import load_saved_model, weights_sha256
 
+    from rai_ft.training.seed import seed_everything
+
     prep = prepare(spec_path, policy_override)
     spec = prep.spec
+    if spec.train.seeds and len(spec.train.seeds) > 1:
+        raise SpecError("train.seeds trains one model per seed; rai-ft audit audits one existing model (drop seeds)",
+                        field="train.seeds", file=spec.source_file)
+    seed_everything(spec.train.seed)  # the checks' own seeds are in the policy; this pins deterministic kernels
     data = load_data(spec)
     model, tokenizer, meta = load_saved_model(model_dir, labels=data.labels, allow_pickle=spec.model.allow_pickle)
     model_labels = meta.get("model_labels", meta["labels"])

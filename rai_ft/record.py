@@ -30,15 +30,49 @@ class AuditSchemaError(RuntimeError):
     """audit.json does not match its schema (a bug in rai-ft, or a hand-edited file)."""
 
 
+# CPU features that pick different floating-point kernels (so different rounding) in torch and BLAS.
+_CPU_FLAGS = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16",
+              "avx512_fp16", "avx_vnni", "amx_tile", "amx_bf16", "amx_int8", "asimd", "sve", "bf16")
+_THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "PYTHONHASHSEED")
+
+
+def _cpu() -> dict[str, Any]:
+    """CPU model and the SIMD flags that decide which kernels run (Linux: /proc/cpuinfo)."""
+    model, flags = platform.processor() or platform.machine(), set[str]()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and value.strip():
+                model = value.strip()
+            elif key.strip() in ("flags", "Features") and not flags:
+                flags = set(value.split())
+    return {"model": model or "unknown", "machine": platform.machine(), "cores": os.cpu_count(),
+            "flags": [f for f in _CPU_FLAGS if f in flags]}
+
+
+def _numerics() -> dict[str, Any]:
+    """What floating-point results depend on besides library versions: threads, kernels, determinism."""
+    import torch
+    from threadpoolctl import threadpool_info
+
+    blas = [{k: pool.get(k) for k in ("internal_api", "version", "num_threads", "architecture")}
+            for pool in threadpool_info()]
+    return {"threads": {"torch": torch.get_num_threads(), "torch_interop": torch.get_num_interop_threads(),
+                        "blas": blas, "env": {k: os.environ[k] for k in _THREAD_ENV if k in os.environ}},
+            "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "deterministic_algorithms": torch.are_deterministic_algorithms_enabled()}
+
+
 def environment() -> dict[str, Any]:
-    """Python, platform and installed library versions."""
+    """Python, platform, library versions, CPU, thread counts and kernel choices: what a result depends on."""
     libs: dict[str, str | None] = {}
     for name in _LIBRARIES:
         try:
             libs[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             libs[name] = None
-    return {"python": sys.version.split()[0], "platform": platform.platform(), "libraries": libs}
+    return {"python": sys.version.split()[0], "platform": platform.platform(), "libraries": libs, "cpu": _cpu(),
+            **_numerics()}
 
 
 def sanitize(obj: Any) -> Any:

@@ -117,7 +117,7 @@ def spec_dict(model_dir: Path, data_path: Path, policy: Path, **overrides: objec
         "model": {"base": str(model_dir), "adapter": {"method": "full"}},
         "data": {"source": str(data_path), "text": "text", "label": "label", "positive_label": "pos",
                  "sensitive": ["group"], "split": {"validation": 0.2, "test": 0.25, "seed": 1}},
-        "train": {"epochs": 2, "batch_size": 16, "learning_rate": 5e-3, "max_length": 32, "seed": SEED,
+        "train": {"epochs": 8, "batch_size": 16, "learning_rate": 1e-3, "max_length": 32, "seed": SEED,
                   "early_stopping": None},
         "policy": str(policy),
     }

@@ -50,7 +50,7 @@ def test_mlflow_local_store_has_params_metrics_verdict_and_reports(
     client = mlflow.MlflowClient(tracking_uri=rec["tracking_uri"])
     got = client.get_run(rec["run_id"])
     assert got.info.status == "FINISHED" and got.info.run_name == out.name
-    assert got.data.params["train.epochs"] == "2"
+    assert got.data.params["train.epochs"] == str(doc["spec"]["train"]["epochs"])
     assert got.data.tags["rai_ft.gate"] == doc["gate"]["status"]
     assert got.data.metrics[metric_key("audit/performance.accuracy")] == pytest.approx(
         doc["metrics"]["performance.accuracy"])

@@ -29,12 +29,16 @@ def handle(args: argparse.Namespace) -> int:
     """Evaluate, print a table, write the optional reports."""
     from rai_ft.config import load_policy
     from rai_ft.gate import evaluate_gate, gate_to_junit, gate_to_markdown
+    from rai_ft.multiseed import gate_across_seeds
     from rai_ft.record import read_audit, write_text_atomic
 
     doc = read_audit(args.audit)
     policy = load_policy(args.policy)
-    statuses = {name: c["status"] for name, c in doc["checks"].items()}
-    result = evaluate_gate(policy, doc["metrics"], statuses, list(doc["guards"]), doc.get("metric_ci"))
+    if "multi_seed" in doc:  # one model per seed: this policy's thresholds on every seed, aggregated as it says
+        result = gate_across_seeds(policy, doc["multi_seed"]["runs"])
+    else:
+        statuses = {name: c["status"] for name, c in doc["checks"].items()}
+        result = evaluate_gate(policy, doc["metrics"], statuses, list(doc["guards"]), doc.get("metric_ci"))
     width = max([len(r["metric"]) for r in result["results"]] + [6])
     for r in result["results"]:
         print(f"{r['status'].upper():4}  {r['metric']:<{width}}  {r['reason']}")

@@ -56,6 +56,9 @@ class Policy(StrictModel):
     checks: dict[str, dict[str, Any]] = Field(default_factory=dict)
     thresholds: list[Threshold] = Field(default_factory=list)
     require: list[str] = Field(default_factory=list, description="Guards a run must have used to pass the gate.")
+    seed_aggregate: Literal["worst", "mean"] = Field(
+        "worst", description="Runs with several training seeds: apply each threshold to the worst seed, or to the "
+                             "mean over seeds.")
 
     @field_validator("require")
     @classmethod

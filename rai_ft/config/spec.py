@@ -144,9 +144,25 @@ class TrainConfig(StrictModel):
     weight_decay: float = Field(0.0, ge=0)
     max_length: int = Field(128, ge=4, le=4096)
     seed: int = 13
+    seeds: list[int] | None = Field(
+        None, min_length=1, max_length=20,
+        description="Train and audit one model per seed (overrides seed); the gate applies to the worst seed by "
+                    "default (policy seed_aggregate).")
     max_grad_norm: float | None = Field(1.0, gt=0)
     early_stopping: EarlyStoppingConfig | None = Field(default_factory=EarlyStoppingConfig)
     eval_batch_size: int = Field(64, ge=1)
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds_distinct(cls, v: list[int] | None) -> list[int] | None:
+        if v is not None and len(set(v)) != len(v):
+            raise ValueError("seeds must be distinct")
+        return v
+
+    @property
+    def all_seeds(self) -> list[int]:
+        """The training seeds of this run (``seeds``, or ``[seed]``)."""
+        return list(self.seeds) if self.seeds else [self.seed]
 
 
 class TrackingConfig(StrictModel):

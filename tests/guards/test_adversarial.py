@@ -66,8 +66,9 @@ def test_data_changing_guards_refuse_dp(tmp_path, tiny_model_dir, sentiment_csv,
 def test_no_attack_round_is_a_warning(tmp_path, tiny_model_dir, sentiment_csv) -> None:
     policy = write_yaml(tmp_path / "p.yaml", {"name": "x", "guards": {"adversarial": {"clean_epochs": 5}},
                                               "checks": {"robustness": {"max_examples": 5}}})
-    spec = write_yaml(tmp_path / "spec.yaml", spec_dict(tiny_model_dir, sentiment_csv, policy))
-    _, doc = run(spec, tmp_path / "reports", quiet=True)
+    spec = spec_dict(tiny_model_dir, sentiment_csv, policy)
+    spec["train"]["epochs"] = 5  # = clean_epochs: no attack round can run
+    _, doc = run(write_yaml(tmp_path / "spec.yaml", spec), tmp_path / "reports", quiet=True)
     assert any(f["source"] == "adversarial" and f["severity"] == "warn" for f in doc["findings"])
     assert doc["checks"]["robustness"]["status"] == "ok"  # implied by the guard
 
@@ -78,7 +79,7 @@ def test_augment_adds_fresh_noisy_copies_each_epoch(tmp_path, tiny_model_dir, se
     _, doc = run(spec, tmp_path / "reports", quiet=True)
     n_train = doc["data"]["sizes"]["train"]
     added = doc["guards"]["augment"]["summary"]["added_per_epoch"]
-    assert added == [2 * -(-n_train // 2)] * 2
+    assert added == [2 * -(-n_train // 2)] * doc["training"]["epochs_run"]
     assert [h["extra_examples"] for h in doc["training"]["history"]] == added
 
 

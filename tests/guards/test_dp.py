@@ -108,7 +108,7 @@ def test_mia_separates_an_overfitted_model_from_a_dp_one(tmp_path, tiny_model_di
     for name, guards in (("overfit", {}), ("private", {"dp": {"target_epsilon": 1.0}})):
         policy = write_yaml(tmp_path / f"{name}.yaml", {"name": name, "guards": guards,
                                                         "checks": {"privacy": {"max_examples": 100}}})
-        spec = spec_dict(tiny_model_dir, csv, policy, train={"epochs": 30, "batch_size": 16, "learning_rate": 5e-3,
+        spec = spec_dict(tiny_model_dir, csv, policy, train={"epochs": 60, "batch_size": 16, "learning_rate": 1e-3,
                                                              "max_length": 16, "early_stopping": None})
         spec["data"].update(split={"validation": 0.2, "test": 0.5, "seed": 0}, positive_label="y")
         code, doc = _run(tmp_path, spec, out=name)
