@@ -23,11 +23,15 @@ from rai_ft.errors import SpecError
 from rai_ft.gate import evaluate_gate
 from rai_ft.guards import GUARDS, build_guards
 from rai_ft.multiseed import MSG_SEEDS_DISAGREE, gate_across_seeds, seed_run_entry, spread
+from rai_ft.privacy.pii import mask_strings
 from rai_ft.record import AUDIT_FILE, environment, sanitize, staged_run_dir, validate_audit, write_text_atomic
 from rai_ft.render import CARD_FILE, REPORT_FILE, render_card, render_html
 from rai_ft.results import Finding
 from rai_ft.tracking import tracked_run
 from rai_ft.training import distributed
+
+# Sections of audit.json that can hold text drawn from the data; every string in them has its PII masked.
+DATA_DERIVED = ("checks", "findings", "guards", "mitigation", "multi_seed")
 
 __all__ = ["Prepared", "prepare", "run", "audit", "check_policy_against_spec", "new_run_dir"]
 
@@ -212,6 +216,9 @@ def _build_record(kind: str, run_dir: Path, prep: Prepared, data: DataBundle, mo
         doc["tracking"] = tracking
     if multi is not None:
         doc["multi_seed"] = multi
+    for key in DATA_DERIVED:  # texts from the data (examples, snippets, messages) never leave with PII in clear
+        if key in doc:
+            doc[key] = mask_strings(doc[key])
     doc = sanitize(doc)
     validate_audit(doc)
     return doc

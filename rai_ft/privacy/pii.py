@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
-__all__ = ["Detector", "DETECTORS", "find_pii", "mask_value", "redact", "scan_texts"]
+__all__ = ["Detector", "DETECTORS", "find_pii", "mask_value", "mask_spans", "mask_strings", "redact", "scan_texts"]
 
 
 @dataclass(frozen=True)
@@ -99,8 +99,57 @@ def redact(text: str, types: set[str] | None = None) -> tuple[str, dict[str, int
     return "".join(out), counts
 
 
+def mask_spans(text: str) -> str:
+    """*text* with every PII span shown as ``[type: j******g]`` (first and last character only)."""
+    out, last = [], 0
+    for kind, start, end in find_pii(text):
+        out += [text[last:start], f"[{kind}: {mask_value(text[start:end])}]"]
+        last = end
+    return "".join(out) + text[last:]
+
+
+def mask_strings(obj: Any) -> Any:
+    """Every string inside *obj* (dicts, lists) with its PII masked: the last guard before anything is written."""
+    if isinstance(obj, str):
+        return mask_spans(obj)
+    if isinstance(obj, dict):
+        return {k: mask_strings(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        if obj and all(isinstance(v, str) for v in obj):
+            return _mask_words(list(obj))
+        return [mask_strings(v) for v in obj]
+    return obj
+
+
+def _mask_words(words: list[str]) -> list[str]:
+    """A word list (tokens of one text): mask each word alone, and blank every word of a span that crosses words
+    (a card number split into four words would otherwise pass word by word)."""
+    starts, pos = [], 0
+    for w in words:
+        starts.append(pos)
+        pos += len(w) + 1
+    joined = " ".join(words)
+    out = [mask_spans(w) for w in words]
+    for _, start, end in find_pii(joined):
+        for i, (w, at) in enumerate(zip(words, starts)):
+            if at < end and start < at + len(w):
+                out[i] = "*" * len(w)
+    return out
+
+
+def _snippet(text: str, spans: list[tuple[str, int, int]], context: int) -> str:
+    """A window around the first span, widened so no span is cut at its edge; every span in it masked."""
+    lo, hi = max(0, spans[0][1] - context), min(len(text), spans[0][2] + context)
+    for _, start, end in spans:  # spans are sorted: widen over any span that straddles an edge
+        if start < lo < end:
+            lo = start
+        if start < hi < end:
+            hi = end
+    return ("…" if lo else "") + mask_spans(text[lo:hi]) + ("…" if hi < len(text) else "")
+
+
 def scan_texts(texts: Iterable[str], max_examples: int = 5, context: int = 30) -> dict:
-    """Counts per type, texts affected, and a few masked snippets for the report."""
+    """Counts per type, texts affected, and a few snippets for the report with every PII span in them masked."""
     counts: dict[str, int] = {d.name: 0 for d in DETECTORS}
     affected, n, examples = 0, 0, []
     for text in texts:
@@ -109,11 +158,8 @@ def scan_texts(texts: Iterable[str], max_examples: int = 5, context: int = 30) -
         if not spans:
             continue
         affected += 1
-        for kind, start, end in spans:
+        for kind, _, _ in spans:
             counts[kind] += 1
         if len(examples) < max_examples:
-            kind, start, end = spans[0]
-            lo, hi = max(0, start - context), min(len(text), end + context)
-            masked = text[lo:start] + f"[{kind}: {mask_value(text[start:end])}]" + text[end:hi]
-            examples.append({"type": kind, "snippet": ("…" if lo else "") + masked + ("…" if hi < len(text) else "")})
+            examples.append({"type": spans[0][0], "snippet": _snippet(text, spans, context)})
     return {"texts_scanned": n, "texts_with_pii": affected, "counts": counts, "examples": examples}

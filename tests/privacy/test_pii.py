@@ -46,3 +46,28 @@ def test_north_american_phone_forms() -> None:
     assert _kinds("call (555) 123-4567") == ["phone"]
     assert _kinds("call 555-123-4567") == ["phone"]
     assert _kinds("order 1234 5678 9012") == []
+
+
+def test_snippets_mask_every_span_even_at_the_window_edge() -> None:
+    text = ("card 4111 1111 1111 1111, mail jane@example.org, phone 555-123-4567, again 4111 1111 1111 1111 "
+            + "x" * 10 + " bob@example.com")
+    scan = scan_texts([text], context=60)
+    snippet = scan["examples"][0]["snippet"]
+    for value in ("4111 1111 1111 1111", "jane@example.org", "555-123-4567", "bob@example.com", "example"):
+        assert value not in snippet, value
+    assert "[credit_card:" in snippet and "[email:" in snippet and "[phone:" in snippet
+    cut = scan_texts(["mail jane@example.org " + "y" * 40 + " and more@example.net trailing"], context=45)
+    assert "more@" not in cut["examples"][0]["snippet"] and "example.net" not in cut["examples"][0]["snippet"]
+
+
+def test_mask_strings_reaches_nested_texts_and_word_lists() -> None:
+    from rai_ft.privacy.pii import mask_strings
+
+    doc = {"examples": [{"original": "pay 4111 1111 1111 1111 now", "n": 3,
+                         "original_words": ["pay", "4111", "1111", "1111", "1111", "now"],
+                         "words": ["ask", "jane@example.org"]}], "msg": "from a@b.co"}
+    out = mask_strings(doc)
+    flat = str(out)
+    assert "4111 1111" not in flat and "jane@example.org" not in flat and "a@b.co" not in flat
+    assert out["examples"][0]["original_words"] == ["pay", "****", "****", "****", "****", "now"]
+    assert out["examples"][0]["n"] == 3 and out["examples"][0]["words"][0] == "ask"
