@@ -19,7 +19,12 @@ from rai_ft.checks.base import AuditContext, Check, CheckConfig
 from rai_ft.fairness.bootstrap import bootstrap_intervals
 from rai_ft.results import CheckResult, Finding
 
-__all__ = ["FairnessCheck", "FairnessConfig", "DISPARITY_METRICS", "INTERSECTION_SEP", "WORST"]
+__all__ = ["FairnessCheck", "FairnessConfig", "DISPARITY_METRICS", "INTERSECTION_SEP", "WORST", "MSG_WORST_SKIPS",
+           "MSG_WORST_UNMEASURED"]
+
+MSG_WORST_UNMEASURED = ("fairness.worst.{metric} is unmeasured because {attrs} could not be measured; the worst over "
+                        "the rest would hide them (set worst_skips_unmeasured: true to accept that)")
+MSG_WORST_SKIPS = "fairness.worst.{metric} skips {attrs}, which could not be measured (worst_skips_unmeasured: true)"
 
 INTERSECTION_SEP = "*"
 WORST = "worst"
@@ -41,6 +46,9 @@ class FairnessConfig(CheckConfig):
     bootstrap: int = Field(200, ge=0, le=10_000, description="Bootstrap resamples for confidence intervals (0 = off).")
     confidence: float = Field(0.95, gt=0.5, lt=1.0)
     seed: int = 0
+    worst_skips_unmeasured: bool = Field(
+        False, description="fairness.worst.* over the attributes that could be measured only (a finding names the "
+                           "skipped ones); by default one unmeasurable attribute makes worst unmeasured (gate fails).")
 
 
 def _rate(num: int, den: int) -> float | None:
@@ -165,14 +173,32 @@ class FairnessCheck(Check):
                     "warn", f"{attr}: fewer than two groups with enough members; disparities cannot be measured",
                     source=self.name))
         for m, larger_is_worse in DISPARITY_METRICS.items():
-            vals = [v for k, v in metrics.items() if k.endswith("." + m) and v is not None]
-            pick = max if larger_is_worse else min
-            metrics[f"fairness.{WORST}.{m}"] = pick(vals) if vals else None
-            bounds = [b for k, b in metric_ci.items() if k.endswith("." + m)]
-            if vals and len(bounds) == len(vals):  # worst of the bounds: conservative for the worst attribute
-                metric_ci[f"fairness.{WORST}.{m}"] = [pick(b[0] for b in bounds), pick(b[1] for b in bounds)]
+            self._worst(m, larger_is_worse, list(attrs), metrics, metric_ci, findings)
         return CheckResult(
             name=self.name, metrics=metrics, findings=findings, metric_ci=metric_ci,
             details={"attributes": tables, "positive_label": pred.labels[pred.positive_index],
                      "min_group_size": cfg.min_group_size, "bootstrap": cfg.bootstrap, "confidence": cfg.confidence},
         )
+
+    def _worst(self, m: str, larger_is_worse: bool, attrs: list[str], metrics: dict[str, float | None],
+               metric_ci: dict[str, list[float]], findings: list[Finding]) -> None:
+        """``fairness.worst.<m>``: the worst attribute's value and bounds; unmeasured if any attribute is (fail
+        closed) unless ``worst_skips_unmeasured``."""
+        cfg: FairnessConfig = self.config  # type: ignore[assignment]
+        missing = [a for a in attrs if metrics.get(f"fairness.{a}.{m}") is None]
+        measured = [a for a in attrs if a not in missing]
+        pick = max if larger_is_worse else min
+        key = f"fairness.{WORST}.{m}"
+        if missing and not cfg.worst_skips_unmeasured or not measured:
+            metrics[key] = None
+            if missing and measured:
+                findings.append(Finding("warn", MSG_WORST_UNMEASURED.format(metric=m, attrs=", ".join(missing)),
+                                        source=self.name))
+            return
+        if missing:
+            findings.append(Finding("warn", MSG_WORST_SKIPS.format(metric=m, attrs=", ".join(missing)),
+                                    source=self.name))
+        metrics[key] = pick(metrics[f"fairness.{a}.{m}"] for a in measured)  # type: ignore[type-var]
+        bounds = [metric_ci[f"fairness.{a}.{m}"] for a in measured if f"fairness.{a}.{m}" in metric_ci]
+        if len(bounds) == len(measured):  # worst of the bounds: conservative for the worst attribute
+            metric_ci[key] = [pick(b[0] for b in bounds), pick(b[1] for b in bounds)]

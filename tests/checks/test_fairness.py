@@ -66,3 +66,32 @@ def test_no_sensitive_columns_is_skipped() -> None:
     result = FairnessCheck(FairnessConfig()).run(_ctx([0, 1], [0, 1], {}))
     assert result.status == "skipped" and "no sensitive columns" in result.error
     assert not any(isinstance(v, float) and math.isnan(v) for v in result.metrics.values())
+
+
+def _one_measurable_one_not():
+    """Attribute g: a 0.4 selection-rate gap; attribute h: one group only, so it cannot be measured."""
+    groups = ["a"] * 10 + ["b"] * 10
+    y_true = [1, 0] * 10
+    y_pred = [1, 1, 1, 1, 0, 0, 0, 0, 0, 0] + [1, 1, 1, 1, 1, 1, 1, 1, 0, 0]
+    return _ctx(y_true, y_pred, {"g": groups, "h": ["only"] * 20})
+
+
+def test_worst_is_unmeasured_when_any_attribute_is() -> None:
+    from rai_ft.checks.fairness import MSG_WORST_UNMEASURED
+
+    result = FairnessCheck(FairnessConfig(min_group_size=5, intersections=False)).run(_one_measurable_one_not())
+    assert result.metrics["fairness.g.demographic_parity_difference"] == pytest.approx(0.4)
+    assert result.metrics["fairness.worst.demographic_parity_difference"] is None  # the gate fails closed on it
+    assert "fairness.worst.demographic_parity_difference" not in result.metric_ci
+    assert MSG_WORST_UNMEASURED.format(metric="demographic_parity_difference", attrs="h") in [
+        f.message for f in result.findings]
+
+
+def test_worst_skips_unmeasured_attributes_only_when_the_policy_says_so() -> None:
+    from rai_ft.checks.fairness import MSG_WORST_SKIPS
+
+    cfg = FairnessConfig(min_group_size=5, intersections=False, worst_skips_unmeasured=True)
+    result = FairnessCheck(cfg).run(_one_measurable_one_not())
+    assert result.metrics["fairness.worst.demographic_parity_difference"] == pytest.approx(0.4)
+    assert MSG_WORST_SKIPS.format(metric="demographic_parity_difference", attrs="h") in [
+        f.message for f in result.findings]
