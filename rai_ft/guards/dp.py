@@ -23,7 +23,10 @@ from rai_ft.errors import MissingExtraError, UnsupportedError
 from rai_ft.guards.base import Guard, GuardConfig
 from rai_ft.results import Finding
 
-__all__ = ["DPConfig", "DPGuard", "auto_delta", "COVERAGE_NOTE"]
+MSG_NO_POISSON = ("dp: poisson_sampling is false; the accountant's ε assumes Poisson sampling, so with fixed-size "
+                  "shuffled batches the reported ε is not a proven guarantee")
+
+__all__ = ["MSG_NO_POISSON", "DPConfig", "DPGuard", "auto_delta", "COVERAGE_NOTE"]
 
 COVERAGE_NOTE = (
     "The (ε, δ) guarantee covers the training split only. It does not cover the validation split (used for "
@@ -95,9 +98,9 @@ class DPGuard(Guard):
         self.delta: float = 0.0
         self.frozen: list[str] = []
         self.optimizer: Any = None
-        self.sample_rate: float = 0.0
         self._epsilon: float | None = None  # fixed once training ends
         self._findings: list[Finding] = []
+        self._planned_rate = 0.0
 
     # -- preflight ---------------------------------------------------------------------------------
     def preflight(self, ctx: Any) -> None:
@@ -181,8 +184,9 @@ class DPGuard(Guard):
 
         cfg: DPConfig = self.config  # type: ignore[assignment]
         self.engine = PrivacyEngine(accountant=cfg.accountant)
-        out = self.engine.make_private_with_epsilon(
-            target_epsilon=cfg.target_epsilon, target_delta=self.delta, epochs=ctx.spec.train.epochs,
+        self._planned_rate = self._accounted_rate_for(len(loader))
+        out = self.engine.make_private(
+            noise_multiplier=self._noise_for(self._planned_rate, ctx.spec.train.epochs),
             poisson_sampling=cfg.poisson_sampling, **self._private_kwargs(model, optimizer, loader))
         if cfg.clipping == "ghost":
             model, optimizer, criterion, loader = out
@@ -190,7 +194,6 @@ class DPGuard(Guard):
         else:
             model, optimizer, loader = out
         self.optimizer = optimizer
-        self.sample_rate = 1.0 / len(loader)
         ctx.clip_gradients = False  # Opacus clips per sample
         if cfg.max_physical_batch_size:
             loader = _MemoryManagedLoader(loader, optimizer, cfg.max_physical_batch_size)
@@ -218,6 +221,32 @@ class DPGuard(Guard):
             return None
         return float(self.engine.get_epsilon(self.delta))
 
+    def _accounted_rate_for(self, n_batches: int) -> float:
+        """The sample rate Opacus' accountant will compose for a loader of *n_batches*.
+
+        Opacus samples at q = 1/n_batches but accounts 1/len(its Poisson loader) = 1/int(1/q), which is 1/(n - 1)
+        when 1/q rounds down (n = 93, 99, 105, ...). make_private_with_epsilon calibrates the noise for q, so ε
+        ended above the target there; the noise is calibrated here for the rate that is accounted.
+        """
+        return 1.0 / (int(1 / (1 / n_batches)) if self.config.poisson_sampling else n_batches)  # type: ignore[attr-defined]
+
+    def _noise_for(self, sample_rate: float, epochs: int) -> float:
+        """Noise multiplier that spends at most target_epsilon in *epochs* at *sample_rate*."""
+        from opacus.accountants.utils import get_noise_multiplier
+
+        cfg: DPConfig = self.config  # type: ignore[assignment]
+        return float(get_noise_multiplier(target_epsilon=cfg.target_epsilon, target_delta=self.delta,
+                                          sample_rate=sample_rate, steps=epochs * round(1 / sample_rate),
+                                          accountant=cfg.accountant))
+
+    def _accounted_rate(self) -> float:
+        """The sample rate the accountant composed (its history), else the one Opacus was set up with."""
+        history = self.engine.accountant.history if self.engine is not None else []
+        rates = {rate for _, rate, _ in history}
+        if len(rates) > 1:
+            raise RuntimeError(f"dp: the accountant composed several sample rates {sorted(rates)}")
+        return float(rates.pop()) if rates else self._planned_rate
+
     def steps(self) -> int:
         """Noise steps the accountant recorded."""
         if self.engine is None:
@@ -235,7 +264,7 @@ class DPGuard(Guard):
         return {
             "epsilon": self.epsilon(), "delta": self.delta, "target_epsilon": cfg.target_epsilon,
             "accountant": cfg.accountant, "noise_multiplier": float(self.optimizer.noise_multiplier) if self.optimizer else None,
-            "sample_rate": self.sample_rate, "steps": self.steps(), "max_grad_norm": cfg.max_grad_norm,
+            "sample_rate": self._accounted_rate(), "steps": self.steps(), "max_grad_norm": cfg.max_grad_norm,
             "clipping": cfg.clipping, "poisson_sampling": cfg.poisson_sampling,
             "frozen_parameters": self.frozen, "covers": "training split only", "note": COVERAGE_NOTE,
         }
@@ -244,6 +273,8 @@ class DPGuard(Guard):
         """What a reviewer should read about the guarantee."""
         eps = self.epsilon()
         out = list(self._findings)
+        if not self.config.poisson_sampling:  # type: ignore[attr-defined]
+            out.append(Finding("warn", MSG_NO_POISSON, source=self.name))
         if self.config.accountant == "gdp":
             out.append(Finding("warn", "dp: the GDP accountant is experimental in Opacus and can underestimate ε; "
                                "prefer rdp or prv for a release", source=self.name))

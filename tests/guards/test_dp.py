@@ -116,3 +116,44 @@ def test_mia_separates_an_overfitted_model_from_a_dp_one(tmp_path, tiny_model_di
         aucs[name] = doc["metrics"]["privacy.mia_auc"]
     assert aucs["overfit"] > 0.85
     assert aucs["private"] < 0.6
+
+
+def test_recorded_sample_rate_is_the_accountants_when_one_over_q_is_not_an_integer(tmp_path, tiny_model_dir) -> None:
+    """744 train rows in batches of 8: Opacus samples at q = 1/93 but accounts 1/int(1/q) = 1/92, and
+    make_private_with_epsilon calibrated the noise for 1/93, so ε ended above its target. The record must hold the
+    accounted rate (ε recomputes from it alone) and ε must stay within the target."""
+    from opacus.accountants import create_accountant
+
+    from tests.conftest import make_sentiment_frame
+
+    assert int(1 / (1 / 93)) == 92
+    frames = {"train": make_sentiment_frame(744, seed=1), "validation": make_sentiment_frame(40, seed=2),
+              "test": make_sentiment_frame(40, seed=3)}
+    paths = {}
+    for split, df in frames.items():
+        paths[split] = tmp_path / f"{split}.csv"
+        df.to_csv(paths[split], index=False)
+    spec = spec_dict(tiny_model_dir, paths["train"], _dp_policy(tmp_path),
+                     model={"base": str(tiny_model_dir), "adapter": {"method": "lora"}})
+    spec["data"] = {"train": str(paths["train"]), "validation": str(paths["validation"]), "test": str(paths["test"]),
+                    "text": "text", "label": "label", "positive_label": "pos", "sensitive": ["group"]}
+    spec["train"].update(epochs=1, batch_size=8)
+    code, doc = _run(tmp_path, spec)
+    assert code == 0
+    s = doc["guards"]["dp"]["summary"]
+    assert s["sample_rate"] == 1 / 92 and s["steps"] == 92
+    assert doc["metrics"]["privacy.epsilon"] <= 3.0
+    acct = create_accountant(s["accountant"])
+    acct.history = [(s["noise_multiplier"], s["sample_rate"], s["steps"])]
+    assert doc["metrics"]["privacy.epsilon"] == pytest.approx(acct.get_epsilon(delta=s["delta"]), rel=1e-9)
+
+
+def test_fixed_batches_warn_that_the_guarantee_assumes_poisson(tmp_path, tiny_model_dir, sentiment_csv) -> None:
+    from rai_ft.guards.dp import MSG_NO_POISSON
+
+    spec = spec_dict(tiny_model_dir, sentiment_csv, _dp_policy(tmp_path, poisson_sampling=False),
+                     model={"base": str(tiny_model_dir), "adapter": {"method": "lora"}})
+    spec["train"]["epochs"] = 1
+    code, doc = _run(tmp_path, spec)
+    assert {"severity": "warn", "message": MSG_NO_POISSON} in [
+        {k: f[k] for k in ("severity", "message")} for f in doc["findings"]]
