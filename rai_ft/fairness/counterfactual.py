@@ -3,7 +3,8 @@
 Term tuples are aligned across groups (``("he", "she")``). With two groups every term is swapped with its
 counterpart at once (so "his wife" becomes "her husband"); with more, the text is rewritten into each group in turn
 (every term of the attribute moved to that group).
-Case is kept (``He`` -> ``She``). Lists are the project's own; policies may replace them.
+Terms match whatever their case (``Black``, ``emily``) and the text's case is kept (``He`` -> ``She``); "her" becomes
+"his" before a noun phrase and "him" otherwise. Lists are the project's own; policies may replace them.
 """
 
 from __future__ import annotations
@@ -31,28 +32,61 @@ DEFAULT_SWAPS: dict[str, tuple[tuple[str, ...], list[tuple[str, ...]]]] = {
 }
 
 
-def _case_like(src: str, word: str) -> str:
+# Words after which an ambiguous pronoun ("her") is an object (-> "him"), not a possessive (-> "his").
+_OBJECT_FOLLOWERS = frozenset(
+    "a an the and or but nor so yet to of in on at by for with from about into onto over under after before as "
+    "than that this these those if when while because though although since until up down out off away back again "
+    "too very really just also once now then there here".split())
+
+
+def _case_like(src: str, word: str, listed: str) -> str:
+    """*word* in the case of the text's *src*; a term written exactly as listed keeps the list's own case."""
+    if src == listed:
+        return word
+    word = word.lower()
     if src.isupper() and len(src) > 1:
         return word.upper()
     return word[:1].upper() + word[1:] if src[:1].isupper() else word
 
 
+def _choose(options: list[tuple[tuple[str, ...], int]], to_of: Callable[[int], int], wt: WordText, j: int
+            ) -> tuple[tuple[str, ...], int]:
+    """Among the rows a term appears in, the one whose counterpart fits here.
+
+    Only English "her" is ambiguous in the built-in lists (his or him): before a word that can start a noun phrase
+    it is possessive ("her book" -> "his book"), else an object ("saw her." / "gave her the" -> "him").
+    """
+    targets = {row[to_of(i)].lower() for row, i in options}
+    if len(targets) < 2:
+        return options[0]
+    nxt = wt.words[j + 1].lower() if j + 1 < len(wt.words) else None
+    gap = wt.gaps[j + 1].strip()
+    possessive = nxt is not None and not gap and nxt not in _OBJECT_FOLLOWERS
+    want = {"his"} if possessive else {"him"}
+    return next((o for o in options if {o[0][to_of(o[1])].lower()} & want), options[0])
+
+
 def swap_text(text: str, terms: list[tuple[str, ...]], target: int | None) -> tuple[str, list[str]]:
     """*text* with its listed terms rewritten: to group *target*, or (``None``, two groups) each to its counterpart.
 
-    Returns (new text, the swaps made as ``"his→her"``).
+    Terms match case-insensitively (a policy may write "Black" or "Emily"); the text's case is kept. Returns
+    (new text, the swaps made as ``"his→her"``).
     """
-    lookup = {t: (row, i) for row in terms for i, t in enumerate(row)}
+    lookup: dict[str, list[tuple[tuple[str, ...], int]]] = defaultdict(list)
+    for row in terms:
+        for i, t in enumerate(row):
+            lookup[t.lower()].append((row, i))
     wt, pairs = WordText.parse(text), []
-    for j, w in enumerate(wt.words):
-        hit = lookup.get(w.lower())
-        if not hit:
+    original = wt
+    for j, w in enumerate(original.words):
+        options = lookup.get(w.lower())
+        if not options:
             continue
-        row, i = hit
+        row, i = _choose(options, lambda k: (1 - k) if target is None else target, original, j)
         to = (1 - i) if target is None else target
         if to != i:
-            wt = wt.replace(j, _case_like(w, row[to]))
-            pairs.append(f"{w.lower()}→{row[to]}")
+            wt = wt.replace(j, _case_like(w, row[to], row[i]))
+            pairs.append(f"{w.lower()}→{row[to].lower()}")
     return wt.render(), pairs
 
 

@@ -49,3 +49,22 @@ def test_flip_rate_and_score_change_have_known_values() -> None:
 def test_no_identity_terms_means_no_measurement() -> None:
     res = counterfactual_flips(["the plot is good"], he_is_positive, GENDER, positive=1)
     assert res["n_counterfactuals"] == 0 and res["flip_rate"] is None
+
+
+def test_policy_terms_with_capitals_match_and_the_texts_case_is_kept() -> None:
+    terms = [("White", "Black"), ("Emily", "Lakisha")]
+    assert swap_text("a black family and a White one", terms, None) == ("a white family and a Black one",
+                                                                        ["black→white", "white→black"])
+    assert swap_text("EMILY called emily", terms, None)[0] == "LAKISHA called lakisha"
+    assert swap_text("Emily called", terms, None)[0] == "Lakisha called"
+    res = counterfactual_flips(["Emily is good", "nothing here"], he_is_positive, {"names": (("w", "b"), terms)}, 1)
+    assert res["n_counterfactuals"] == 1  # it matched nothing before: capitals in the policy never met w.lower()
+
+
+def test_her_becomes_his_before_a_noun_and_him_otherwise() -> None:
+    terms = DEFAULT_SWAPS["gender"][1]
+    assert swap_text("She lost her keys.", terms, None)[0] == "He lost his keys."
+    assert swap_text("I saw her.", terms, None)[0] == "I saw him."
+    assert swap_text("We gave her the prize", terms, None)[0] == "We gave him the prize"
+    assert swap_text("Her film moved her to tears", terms, None)[0] == "His film moved him to tears"
+    assert swap_text("his book", terms, None)[0] == "her book" and swap_text("tell him", terms, None)[0] == "tell her"
