@@ -7,11 +7,15 @@ tables and the flipped examples. Texts with no listed term are not counterfactua
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
+
 from pydantic import BaseModel, Field, model_validator
 
 from rai_ft.checks.base import AuditContext, Check, CheckConfig
 from rai_ft.fairness.counterfactual import DEFAULT_SWAPS, counterfactual_flips
+from rai_ft.fairness.names import NAME_SWAPS
 from rai_ft.results import CheckResult, Finding
 
 __all__ = ["CounterfactualCheck", "CounterfactualConfig", "SwapList"]
@@ -35,9 +39,21 @@ class CounterfactualConfig(CheckConfig):
     """Settings of the counterfactual check."""
 
     swaps: dict[str, SwapList] | None = Field(None, description="Attribute -> swap list; None = built-in lists.")
+    builtin: list[Literal["gender", "race", "names"]] = Field(
+        default_factory=lambda: ["gender", "race"],
+        description="Built-in lists used when swaps is null; names = first names by perceived race and gender "
+                    "(Bertrand & Mullainathan 2004).")
     max_examples: int = Field(5000, ge=1, description="At most this many test texts are swapped.")
     min_counterfactuals: int = Field(20, ge=1, description="Fewer testable texts = insufficient evidence (warn).")
     seed: int = 0
+
+
+def builtin_swaps(names: list[str]) -> dict[str, tuple[tuple[str, ...], list[tuple[str, ...]]]]:
+    """The built-in swap lists asked for: ``gender``, ``race`` (identity words), ``names`` (both name lists)."""
+    out = {}
+    for name in dict.fromkeys(names):
+        out.update(NAME_SWAPS if name == "names" else {name: DEFAULT_SWAPS[name]})
+    return out
 
 
 class CounterfactualCheck(Check):
@@ -54,7 +70,7 @@ class CounterfactualCheck(Check):
         cfg: CounterfactualConfig = self.config  # type: ignore[assignment]
         if ctx.model is None:
             return CheckResult(name=self.name, status="skipped", error="no model to query")
-        swaps = DEFAULT_SWAPS if cfg.swaps is None else {
+        swaps = builtin_swaps(cfg.builtin) if cfg.swaps is None else {
             a: (tuple(s.groups), [tuple(t) for t in s.terms]) for a, s in cfg.swaps.items()}
         n = len(ctx.texts)
         idx = np.arange(n) if n <= cfg.max_examples else np.sort(

@@ -68,3 +68,26 @@ def test_her_becomes_his_before_a_noun_and_him_otherwise() -> None:
     assert swap_text("We gave her the prize", terms, None)[0] == "We gave him the prize"
     assert swap_text("Her film moved her to tears", terms, None)[0] == "His film moved him to tears"
     assert swap_text("his book", terms, None)[0] == "her book" and swap_text("tell him", terms, None)[0] == "tell her"
+
+
+def test_builtin_name_lists_catch_a_model_that_reads_perceived_race_from_names() -> None:
+    from rai_ft.checks.counterfactual import CounterfactualConfig, builtin_swaps
+    from rai_ft.fairness.names import NAMES
+
+    swaps = builtin_swaps(CounterfactualConfig(builtin=["names"]).builtin)
+    assert set(swaps) == {"names_race", "names_gender"}
+    white = {n.lower() for k, names in NAMES.items() if k[0] == "white" for n in names}
+
+    def favours_white_names(texts: list[str]) -> np.ndarray:
+        p = np.array([0.8 if white & set(t.lower().split()) else 0.3 for t in texts])
+        return np.stack([1 - p, p], axis=1)
+
+    texts = ["Emily applied for the job", "Jamal applied for the job", "Todd has experience", "the job is open"]
+    biased = counterfactual_flips(texts, favours_white_names, {"names_race": swaps["names_race"]}, positive=1)
+    assert biased["n_counterfactuals"] == 3 and biased["flip_rate"] == 1.0
+    assert {p["pair"] for p in biased["pairs"]} == {"emily→lakisha", "jamal→greg", "todd→tyrone"}
+    clean = counterfactual_flips(texts, ignores_identity, {"names_race": swaps["names_race"]}, positive=1)
+    assert clean["flip_rate"] == 0.0
+    by_gender = counterfactual_flips(texts, favours_white_names, {"names_gender": swaps["names_gender"]}, positive=1)
+    assert by_gender["flip_rate"] == 0.0  # gender swaps keep perceived race: this model does not care
+    assert len({n for names in NAMES.values() for n in names}) == 36
