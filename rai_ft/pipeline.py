@@ -21,6 +21,7 @@ from rai_ft.config import Policy, Spec, load_policy, load_spec
 from rai_ft.data.loading import LABEL, TEXT, DataBundle, load_data, sha256_file
 from rai_ft.errors import SpecError
 from rai_ft.gate import evaluate_gate
+from rai_ft.fairness.effect import TARGETED, mitigation_effect
 from rai_ft.guards import GUARDS, build_guards
 from rai_ft.multiseed import MSG_SEEDS_DISAGREE, gate_across_seeds, seed_run_entry, spread
 from rai_ft.privacy.pii import mask_strings
@@ -116,15 +117,20 @@ def _mitigation_record(prep: Prepared, data: DataBundle, before: Predictions | N
         ctx = _audit_context(prep, data, before, None, tokenizer, quiet=True)
         for r in run_checks(ctx, ["performance", "fairness"]):
             before_metrics.update(r.metrics)
+    column = config.get("column") or config.get("sensitive") or data.sensitive[0]
+    max_cost = config.get("max_accuracy_cost", prep.policy.guard_config("fairness_mitigation").max_accuracy_cost)
+    effect, findings = mitigation_effect(before_metrics, after, column, config["constraint"], max_cost)
     return {"method": method, "config": config, "before": before_metrics, "after": after,
             "before_source": "the same model without the mitigation" if method == "threshold_optimizer"
-            else (source or "no baseline trained (set baseline: true)")}
+            else (source or "no baseline trained (set baseline: true)"),
+            "targeted": f"fairness.{column}.{TARGETED[config['constraint']]}", "effect": effect,
+            "effect_findings": [f.to_dict() for f in findings]}
 
 
-def _collect(results: list[Any], guards: list[Any], ledger: dict[str, Any] | None
-             ) -> tuple[dict[str, Any], dict[str, list[float]], list[Finding]]:
-    """Flat metrics, intervals and findings of one model's checks and guards."""
-    metrics: dict[str, Any] = {}
+def _collect(results: list[Any], guards: list[Any], ledger: dict[str, Any] | None,
+             mitigation: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, list[float]], list[Finding]]:
+    """Flat metrics, intervals and findings of one model's checks, guards and mitigation."""
+    metrics: dict[str, Any] = dict(mitigation["effect"]) if mitigation else {}
     metric_ci: dict[str, list[float]] = {}
     findings: list[Finding] = []
     for r in results:
@@ -137,6 +143,8 @@ def _collect(results: list[Any], guards: list[Any], ledger: dict[str, Any] | Non
     for g in guards:
         metrics.update(g.metrics())
         findings.extend(g.findings())
+    if mitigation:
+        findings.extend(Finding(**f) for f in mitigation["effect_findings"])
     if ledger is not None:
         metrics["privacy.cumulative_epsilon"] = ledger["cumulative_epsilon"]
         if ledger["unbounded"]:
@@ -150,7 +158,7 @@ def _seed_runs(others: list[tuple[Any, dict[str, Any]]], ledger: dict[str, Any] 
     """``multi_seed.runs``: each seed's metrics, check statuses, findings and model folder."""
     runs = []
     for out, info in others:
-        metrics, metric_ci, findings = _collect(out.results, out.guards, ledger)
+        metrics, metric_ci, findings = _collect(out.results, out.guards, ledger, out.mitigation)
         runs.append(seed_run_entry(out.seed, metrics, metric_ci, {r.name: r.status for r in out.results},
                                    [g.name for g in out.guards], model_dir=info["dir"],
                                    weights_sha256=info["weights_sha256"], epochs_run=out.summary.epochs_run,
@@ -166,7 +174,7 @@ def _build_record(kind: str, run_dir: Path, prep: Prepared, data: DataBundle, mo
                   others: list[tuple[Any, dict[str, Any]]] | None = None) -> dict[str, Any]:
     """The audit document. *others*: every seed's (outcome, model info) of a multi-seed run, the primary first."""
     spec, policy = prep.spec, prep.policy
-    metrics, metric_ci, findings = _collect(results, guards, ledger)
+    metrics, metric_ci, findings = _collect(results, guards, ledger, mitigation)
     guard_section = {g.name: {"config": g.config.model_dump(), "summary": g.summary()} for g in guards}
     gate = evaluate_gate(policy, metrics, {r.name: r.status for r in results}, [g.name for g in guards], metric_ci)
     multi = None

@@ -19,6 +19,7 @@ from pydantic import Field
 
 from rai_ft.data.loading import LABEL, TEXT
 from rai_ft.errors import SpecError, UnsupportedError
+from rai_ft.fairness.effect import EFFECT_METRICS
 from rai_ft.guards.base import Guard, GuardConfig
 from rai_ft.results import Finding
 
@@ -42,6 +43,8 @@ class MitigationConfig(GuardConfig):
     baseline: bool = Field(False, description="reweighing: also train without it, for before/after.")
     min_group_size: int = Field(30, ge=0, description="threshold_optimizer: groups with fewer validation examples "
                                 "share pooled thresholds (also used for groups unseen in validation).")
+    max_accuracy_cost: float = Field(0.02, ge=0, le=1, description="A warn finding when the mitigation costs more "
+                                     "test accuracy than this (0.02 = 2 points).")
     seed: int = 0
 
 
@@ -50,6 +53,7 @@ class FairnessMitigationGuard(Guard):
 
     name = "fairness_mitigation"
     config_model = MitigationConfig
+    metric_patterns = EFFECT_METRICS  # computed by the pipeline from the before/after audit of the mitigation
     changes_training_data = True  # left out of the baseline
 
     def __init__(self, config: MitigationConfig) -> None:

@@ -68,6 +68,10 @@ def test_threshold_optimizer_closes_a_gap_the_gate_fails(tmp_path, biased_spec) 
     mi = fixed["mitigation"]
     assert mi["before"][GAP] > 0.4 and mi["after"][GAP] == fixed["metrics"][GAP]
     assert "performance.accuracy" in mi["before"] and "performance.accuracy" in mi["after"]
+    change = fixed["metrics"]["fairness.mitigation_gap_change"]
+    assert mi["targeted"] == GAP and change == pytest.approx(mi["after"][GAP] - mi["before"][GAP]) and change < -0.2
+    assert fixed["metrics"]["fairness.mitigation_accuracy_change"] == pytest.approx(
+        mi["after"]["performance.accuracy"] - mi["before"]["performance.accuracy"])
     saved = json.loads((out / "model" / "fairness_thresholds.json").read_text())
     assert saved["column"] == "group" and set(saved["groups"]) == {"a", "b"}
     html = (out / "report.html").read_text(encoding="utf-8")
@@ -114,3 +118,29 @@ def test_unknown_mitigation_column_names_the_policy_file_and_line(tmp_path, bias
     err = capsys.readouterr().err.strip()
     assert err == (f"rai-ft: error: {policy}:{line}: guards.fairness_mitigation.sensitive: fairness_mitigation."
                    "sensitive 'nope' is not one of data.sensitive (group)")
+
+
+def test_a_mitigation_that_backfires_or_costs_too_much_is_a_warning() -> None:
+    from rai_ft.fairness.effect import MSG_BACKFIRED, mitigation_effect
+
+    key = "fairness.g.demographic_parity_difference"
+    before = {key: 0.10, "performance.accuracy": 0.90}
+    metrics, findings = mitigation_effect(before, {key: 0.15, "performance.accuracy": 0.85}, "g",
+                                          "demographic_parity", 0.02)
+    assert metrics["fairness.mitigation_gap_change"] == pytest.approx(0.05)
+    assert metrics["fairness.mitigation_accuracy_change"] == pytest.approx(-0.05)
+    assert [f.message for f in findings][0] == MSG_BACKFIRED.format(metric=key, before=0.10, after=0.15,
+                                                                    change=metrics["fairness.mitigation_gap_change"])
+    assert len(findings) == 2 and "cost 5.0% accuracy" in findings[1].message
+    _, good = mitigation_effect(before, {key: 0.02, "performance.accuracy": 0.89}, "g", "demographic_parity", 0.02)
+    assert good == []
+    unmeasured, none = mitigation_effect({}, {key: 0.02}, "g", "demographic_parity", 0.02)
+    assert unmeasured["fairness.mitigation_gap_change"] is None and none == []
+
+
+def test_gap_change_is_a_gateable_metric(tmp_path) -> None:
+    from rai_ft.config import load_policy
+
+    path = write_yaml(tmp_path / "p.yaml", {"name": "x", "thresholds": [
+        {"metric": "fairness.mitigation_gap_change", "max": 0.0}]})
+    assert load_policy(path).thresholds[0].metric == "fairness.mitigation_gap_change"
