@@ -24,8 +24,27 @@ def _producer(metric: str) -> str:
     return producer_of(metric) or metric.split(".", 1)[0]
 
 
+def settings_mismatch(policy: Policy, check: str, measured: dict[str, dict[str, Any]] | None) -> str | None:
+    """Why a metric of *check* was measured under other settings than *policy* asks for (None: the same)."""
+    from rai_ft.checks import CHECKS, measured_settings
+
+    if measured is None or check not in CHECKS:
+        return None
+    if check not in measured:
+        return f"the record does not say how check {check!r} was measured; failing closed"
+    want = measured_settings(check, policy.check_config(check))
+    got = measured[check]
+    diffs = [f"{k} {got.get(k)!r} (this policy: {want.get(k)!r})" for k in sorted(set(want) | set(got))
+             if want.get(k) != got.get(k)]
+    if not diffs:
+        return None
+    return (f"measured under other {check} settings than this policy's: {'; '.join(diffs[:4])}"
+            f"{' …' if len(diffs) > 4 else ''} (accept_other_settings: true to accept)")
+
+
 def evaluate_gate(policy: Policy, metrics: dict[str, Any], check_status: dict[str, str] | None = None,
-                  guards_ran: list[str] | None = None, metric_ci: dict[str, list[float]] | None = None) -> dict[str, Any]:
+                  guards_ran: list[str] | None = None, metric_ci: dict[str, list[float]] | None = None,
+                  measured: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Apply *policy*'s thresholds to *metrics*.
 
     Args:
@@ -37,6 +56,9 @@ def evaluate_gate(policy: Policy, metrics: dict[str, Any], check_status: dict[st
             among them fails (``guard.<name>``).
         metric_ci: metric -> [lower, upper] confidence bounds; a threshold with ``use: upper_ci`` /
             ``lower_ci`` is applied to that bound (and fails closed when the metric has no interval).
+        measured: check -> the settings its metrics were measured with (audit.json ``checks.<name>.settings``);
+            a threshold on a metric measured under other settings than *policy*'s fails with that reason unless
+            it says ``accept_other_settings``. None: not compared (the run's own gate, same policy).
 
     Returns:
         ``{"status": pass|warn|fail, "policy": name, "results": [...]}``, one result per threshold.
@@ -51,9 +73,12 @@ def evaluate_gate(policy: Policy, metrics: dict[str, Any], check_status: dict[st
         limit = " and ".join(p for p in (f">= {th.min:g}" if th.min is not None else "",
                                           f"<= {th.max:g}" if th.max is not None else "") if p)
         status_of_check = check_status.get(_producer(th.metric))
+        mismatch = None if th.accept_other_settings else settings_mismatch(policy, _producer(th.metric), measured)
         if status_of_check == "error":
             verdict, reason = "fail", f"check {_producer(th.metric)!r} crashed; failing closed"
             value = None
+        elif mismatch is not None:
+            verdict, reason = "fail", mismatch
         elif value is None or (isinstance(value, float) and math.isnan(value)):
             what = "metric" if th.use == "value" else f"{th.use.replace('_', ' ')} of the metric (no interval)"
             verdict, reason = "fail", f"{what} missing or not measurable; failing closed"

@@ -78,18 +78,21 @@ def _mean_inputs(runs: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, 
     return metrics, metric_ci, status
 
 
-def gate_across_seeds(policy: Policy, runs: list[dict[str, Any]]) -> dict[str, Any]:
+def gate_across_seeds(policy: Policy, runs: list[dict[str, Any]],
+                      measured: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """The gate of a multi-seed run: each threshold on its worst seed (or on the mean over seeds).
 
     Returns the usual gate dict (``status``, ``policy``, ``results``) plus ``aggregate``, ``seeds``,
     ``per_seed`` (each seed's own verdict) and ``disagreements`` (thresholds whose verdict differs across seeds).
+    *measured*: as in :func:`~rai_ft.gate.evaluate_gate` (the seeds share one policy, so one set of settings).
     """
-    gates = [evaluate_gate(policy, r["metrics"], r["check_status"], r["guards"], r["metric_ci"]) for r in runs]
+    gates = [evaluate_gate(policy, r["metrics"], r["check_status"], r["guards"], r["metric_ci"], measured)
+             for r in runs]
     seeds = [r["seed"] for r in runs]
     if policy.seed_aggregate == "mean":
         metrics, metric_ci, status = _mean_inputs(runs)
         guards = sorted(set.intersection(*(set(r["guards"]) for r in runs)))
-        combined = evaluate_gate(policy, metrics, status, guards, metric_ci)
+        combined = evaluate_gate(policy, metrics, status, guards, metric_ci, measured)
         results = [{**res, "reason": f"mean over seeds {seeds}: {res['reason']}"} for res in combined["results"]]
     else:
         results = []

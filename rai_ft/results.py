@@ -40,6 +40,7 @@ class CheckResult:
     error: str | None = None
     seconds: float = 0.0
     metric_ci: dict[str, list[float]] = field(default_factory=dict)  # metric -> [lower, upper] confidence bounds
+    settings: dict[str, Any] = field(default_factory=dict)  # the check's resolved config: how its metrics were measured
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

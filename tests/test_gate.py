@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 
 from rai_ft.config.policy import Policy
 from rai_ft.gate import evaluate_gate, gate_to_junit, gate_to_markdown
+from tests.conftest import write_yaml
 
 
 def _policy(*thresholds: dict) -> Policy:
@@ -89,3 +90,20 @@ def test_threshold_on_the_upper_confidence_bound() -> None:
     assert evaluate_gate(lower, {r: 0.9}, metric_ci={r: [0.75, 0.98]})["status"] == "fail"
     missing = evaluate_gate(on_bound, metrics)  # no interval: an unmeasured bound fails closed
     assert missing["status"] == "fail" and "no interval" in missing["results"][0]["reason"]
+
+
+def test_a_metric_measured_under_other_settings_fails_with_the_reason(tmp_path) -> None:
+    from rai_ft.checks import measured_settings
+    from rai_ft.checks.fairness import FairnessConfig
+    from rai_ft.config import load_policy
+
+    policy = load_policy(write_yaml(tmp_path / "p.yaml", {"name": "p", "checks": {"fairness": {"min_group_size": 30}},
+        "thresholds": [{"metric": "fairness.g.demographic_parity_difference", "max": 0.5}]}))
+    metrics = {"fairness.g.demographic_parity_difference": 0.1}
+    small = {"fairness": measured_settings("fairness", FairnessConfig(min_group_size=5))}
+    gate = evaluate_gate(policy, metrics, measured=small)
+    assert gate["status"] == "fail" and "min_group_size 5 (this policy: 30)" in gate["results"][0]["reason"]
+    same = {"fairness": measured_settings("fairness", FairnessConfig(min_group_size=30))}
+    assert evaluate_gate(policy, metrics, measured=same)["status"] == "pass"
+    assert evaluate_gate(policy, metrics, measured={})["status"] == "fail"  # no record of how: fail closed
+    assert evaluate_gate(policy, metrics)["status"] == "pass"  # the run's own gate: same policy, not compared

@@ -15,7 +15,8 @@ from rai_ft.checks.privacy import PrivacyCheck
 from rai_ft.checks.robustness import RobustnessCheck
 from rai_ft.results import CheckResult
 
-__all__ = ["Check", "CheckConfig", "AuditContext", "Predictions", "CHECKS", "DEFAULT_CHECKS", "run_checks"]
+__all__ = ["Check", "CheckConfig", "AuditContext", "Predictions", "CHECKS", "DEFAULT_CHECKS", "run_checks",
+           "measured_settings"]
 
 # name -> Check class. Registered explicitly, one line each.
 CHECKS: dict[str, type[Check]] = {
@@ -30,6 +31,12 @@ CHECKS: dict[str, type[Check]] = {
 
 # Checks that run on every audit, whatever the policy says.
 DEFAULT_CHECKS: tuple[str, ...] = ("performance", "fairness", "privacy")
+
+
+def measured_settings(name: str, config: CheckConfig) -> dict:
+    """The settings of check *name* that its metrics depend on (presentation-only settings left out)."""
+    skip = set(CHECKS[name].presentation_settings)
+    return {k: v for k, v in config.model_dump(mode="json").items() if k not in skip}
 
 
 def run_checks(ctx: AuditContext, names: list[str] | None = None) -> list[CheckResult]:
@@ -52,11 +59,13 @@ def run_checks(ctx: AuditContext, names: list[str] | None = None) -> list[CheckR
     for name in names:
         cls = CHECKS[name]
         start = time.perf_counter()
+        config = ctx.policy.check_config(name)
         try:
-            result = cls(ctx.policy.check_config(name)).run(ctx)
+            result = cls(config).run(ctx)
         except Exception as exc:  # noqa: BLE001 - a crashed check must not hide the others
             last = traceback.format_exception_only(type(exc), exc)[-1].strip()
             result = CheckResult(name=name, status="error", error=last)
         result.seconds = round(time.perf_counter() - start, 3)
+        result.settings = measured_settings(name, config)
         results.append(result)
     return results

@@ -100,6 +100,7 @@ class AttributionCheck(Check):
 
     name = "attribution"
     config_model = AttributionConfig
+    presentation_settings = ("heatmap_examples", "ig_internal_batch_size", "time_budget_seconds")
     metric_patterns = ("explainability.sensitive_token_share", "explainability.{attr}.sensitive_token_share",
                        "explainability.ig_shap_rank_correlation", "explainability.ig_convergence_delta",
                        "explainability.examples_explained")

@@ -69,6 +69,8 @@ class Check:
     name: ClassVar[str] = "check"
     config_model: ClassVar[type[CheckConfig]] = CheckConfig
     metric_patterns: ClassVar[tuple[str, ...]] = ()
+    # settings that change what the report shows but no metric (left out when a re-gate compares settings)
+    presentation_settings: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: CheckConfig) -> None:
         self.config = config

@@ -30,6 +30,7 @@ class PrivacyCheck(Check):
 
     name = "privacy"
     config_model = PrivacyConfig
+    presentation_settings = ("pii_examples",)
     metric_patterns = ("privacy.mia_auc", "privacy.mia_auc_loss", "privacy.mia_auc_calibrated",
                        "privacy.mia_tpr_at_1pct_fpr", "privacy.pii_texts", "privacy.pii_rate",
                        "privacy.cumulative_epsilon")

@@ -125,6 +125,7 @@ class RobustnessCheck(Check):
 
     name = "robustness"
     config_model = RobustnessConfig
+    presentation_settings = ("time_budget_seconds", "batch_size", "show_examples", "compare_with")
     metric_patterns = tuple(f"robustness.{m}" for m in SUMMARY_METRICS) + (
         "robustness.skipped", "robustness.worst_group_attack_success_rate", "robustness.baseline_attack_success_rate",
         "robustness.baseline_accuracy_under_attack", "robustness.attack_success_rate_reduction")

@@ -34,11 +34,12 @@ def handle(args: argparse.Namespace) -> int:
 
     doc = read_audit(args.audit)
     policy = load_policy(args.policy)
+    measured = {name: c["settings"] for name, c in doc["checks"].items() if "settings" in c}
     if "multi_seed" in doc:  # one model per seed: this policy's thresholds on every seed, aggregated as it says
-        result = gate_across_seeds(policy, doc["multi_seed"]["runs"])
+        result = gate_across_seeds(policy, doc["multi_seed"]["runs"], measured)
     else:
         statuses = {name: c["status"] for name, c in doc["checks"].items()}
-        result = evaluate_gate(policy, doc["metrics"], statuses, list(doc["guards"]), doc.get("metric_ci"))
+        result = evaluate_gate(policy, doc["metrics"], statuses, list(doc["guards"]), doc.get("metric_ci"), measured)
     width = max([len(r["metric"]) for r in result["results"]] + [6])
     for r in result["results"]:
         print(f"{r['status'].upper():4}  {r['metric']:<{width}}  {r['reason']}")

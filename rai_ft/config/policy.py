@@ -25,6 +25,8 @@ class Threshold(StrictModel):
     use: Literal["value", "upper_ci", "lower_ci"] = Field(
         "value", description="Apply the bounds to the point estimate or to a bound of its confidence interval.")
     description: str = ""
+    accept_other_settings: bool = Field(
+        False, description="rai-ft gate: accept a value measured under other check settings than this policy's.")
 
     @model_validator(mode="after")
     def _has_a_bound(self) -> "Threshold":

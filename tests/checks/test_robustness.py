@@ -56,16 +56,25 @@ def test_attack_text_is_escaped_in_the_report(tmp_path, tiny_model_dir) -> None:
     assert "<script" not in html and "<b>pos</b>" not in html and "&lt;b&gt;pos&lt;/b&gt;" in html
 
 
-def test_policy_threshold_gates_the_run_exit_code(tmp_path, tiny_model_dir, sentiment_csv) -> None:
+def test_policy_threshold_gates_the_run_exit_code(tmp_path, tiny_model_dir, sentiment_csv, capsys) -> None:
     strict = write_yaml(tmp_path / "s.yaml", spec_dict(tiny_model_dir, sentiment_csv, _policy(tmp_path, 0.0)))
     code = main(["run", str(strict), "--output", str(tmp_path / "r"), "--quiet"])
     doc = json.loads((run_dirs(tmp_path / "r")[0] / "audit.json").read_text())
     rate = doc["metrics"]["robustness.attack_success_rate"]
     assert rate is not None and rate > 0  # the tiny model is easy to fool
     assert code == 1 and doc["gate"]["status"] == "fail"
-    lenient = tmp_path / "lenient-rob.yaml"
-    write_yaml(lenient, {"name": "l", "thresholds": [{"metric": "robustness.attack_success_rate", "max": 1.0}]})
-    assert main(["gate", str(run_dirs(tmp_path / "r")[0]), "--policy", str(lenient)]) == 0
+    run_dir = str(run_dirs(tmp_path / "r")[0])
+    other = write_yaml(tmp_path / "other-rob.yaml", {  # default settings: 200 examples, not the 40 measured
+        "name": "l", "thresholds": [{"metric": "robustness.attack_success_rate", "max": 1.0}]})
+    assert main(["gate", run_dir, "--policy", str(other)]) == 1
+    assert "measured under other robustness settings" in capsys.readouterr().out
+    same = write_yaml(tmp_path / "same-rob.yaml", {"name": "l", "checks": {"robustness": {"max_examples": 40}},
+                                                   "thresholds": [{"metric": "robustness.attack_success_rate",
+                                                                   "max": 1.0}]})
+    assert main(["gate", run_dir, "--policy", str(same)]) == 0
+    accepting = write_yaml(tmp_path / "accept-rob.yaml", {"name": "l", "thresholds": [
+        {"metric": "robustness.attack_success_rate", "max": 1.0, "accept_other_settings": True}]})
+    assert main(["gate", run_dir, "--policy", str(accepting)]) == 0
 
 
 def test_bf16_guided_search_reports_only_fp32_confirmed_successes(tmp_path, tiny_model_dir, sentiment_csv) -> None:
