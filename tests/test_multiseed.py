@@ -82,6 +82,7 @@ def test_multi_seed_run_end_to_end(tmp_path, tiny_model_dir, sentiment_csv) -> N
     assert acc["values"][0] == doc["metrics"]["performance.accuracy"]  # the first seed is the primary record
     html = (out / "report.html").read_text(encoding="utf-8")
     assert 'id="seeds"' in html and f"model-seed-{SEED + 2}" in html
+    assert "Audited across 3 training seeds" in (out / "model_card.md").read_text(encoding="utf-8")
 
 
 def test_seeds_flag_and_regating_with_another_aggregate(tmp_path, tiny_model_dir, sentiment_csv, capsys) -> None:
