@@ -61,7 +61,8 @@ class CounterfactualCheck(Check):
 
     name = "counterfactual"
     config_model = CounterfactualConfig
-    metric_patterns = ("fairness.counterfactual_flip_rate", "fairness.counterfactual_mean_abs_score_change")
+    metric_patterns = ("fairness.counterfactual_flip_rate", "fairness.counterfactual_mean_abs_score_change",
+                       "fairness.counterfactual_sign_test_p_value")
 
     def run(self, ctx: AuditContext) -> CheckResult:
         """Swap, predict all counterfactuals in one batched pass, compare with the shared predictions."""
@@ -96,7 +97,11 @@ class CounterfactualCheck(Check):
                                     f"{res['n_counterfactuals']} predictions; worst swap {worst['pair']} "
                                     f"({worst['flip_rate']:.1%} of {worst['n']})", source=self.name))
         sufficient = res["n_counterfactuals"] >= cfg.min_counterfactuals
+        ci = {"fairness.counterfactual_flip_rate": res["flip_rate_ci"]} if sufficient and res["flip_rate_ci"] else {}
         return CheckResult(name=self.name, findings=findings, details={**res, "texts_considered": len(texts)},
                            metrics={"fairness.counterfactual_flip_rate": res["flip_rate"] if sufficient else None,
                                     "fairness.counterfactual_mean_abs_score_change":
-                                        res["mean_abs_score_change"] if sufficient else None})
+                                        res["mean_abs_score_change"] if sufficient else None,
+                                    "fairness.counterfactual_sign_test_p_value":
+                                        res["sign_test_p_value"] if sufficient else None},
+                           metric_ci=ci)

@@ -17,6 +17,7 @@ from pydantic import Field
 
 from rai_ft.checks.base import AuditContext, Check, CheckConfig
 from rai_ft.fairness.bootstrap import bootstrap_intervals
+from rai_ft.fairness.significance import disparity_p_values
 from rai_ft.results import CheckResult, Finding
 
 __all__ = ["FairnessCheck", "FairnessConfig", "DISPARITY_METRICS", "INTERSECTION_SEP", "WORST", "MSG_WORST_SKIPS",
@@ -124,7 +125,9 @@ class FairnessCheck(Check):
 
     name = "fairness"
     config_model = FairnessConfig
-    metric_patterns = tuple(f"fairness.{{attr}}.{m}" for m in DISPARITY_METRICS) + ("fairness.{attr}.n_small_groups",)
+    metric_patterns = tuple(f"fairness.{{attr}}.{m}" for m in DISPARITY_METRICS) + (
+        "fairness.{attr}.n_small_groups", "fairness.{attr}.demographic_parity_p_value",
+        "fairness.{attr}.equalized_odds_p_value")
 
     def run(self, ctx: AuditContext) -> CheckResult:
         """Audit every sensitive attribute (and their intersection)."""
@@ -157,8 +160,13 @@ class FairnessCheck(Check):
             small = [r for r in rows if not r["sufficient"]]
             for m, v in disp.items():
                 metrics[f"fairness.{attr}.{m}"] = v
+            keep = np.isin(groups.astype(str).to_numpy(), [r["group"] for r in rows if r["sufficient"]])
+            pvals = disparity_p_values((pred.y_true == pred.positive_index)[keep],
+                                       (pred.y_pred == pred.positive_index)[keep], groups.astype(str).to_numpy()[keep])
+            for m, v in pvals.items():
+                metrics[f"fairness.{attr}.{m}"] = v
             metrics[f"fairness.{attr}.n_small_groups"] = float(len(small))
-            tables[attr] = {"groups": rows, "disparities": disp,
+            tables[attr] = {"groups": rows, "disparities": disp, "p_values": pvals,
                             "disparity_ci": {m: metric_ci.get(f"fairness.{attr}.{m}") for m in disp}}
             if small:
                 listed = ", ".join(f"{r['group']} (n={r['size']})" for r in small[:8])

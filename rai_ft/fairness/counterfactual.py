@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from rai_ft.fairness.significance import sign_test_p, wilson_interval
 from rai_ft.robustness.text import WordText
 
 __all__ = ["DEFAULT_SWAPS", "swap_text", "counterfactual_flips"]
@@ -108,6 +109,7 @@ def counterfactual_flips(texts: list[str], predict: Callable[[list[str]], np.nda
     base = original_proba if original_proba is not None else predict(texts)
     if not jobs:
         return {"n_counterfactuals": 0, "n_texts": 0, "flip_rate": None, "mean_abs_score_change": None,
+                "flip_rate_ci": None, "mean_score_change": None, "sign_test_p_value": None,
                 "attributes": {}, "pairs": [], "examples": []}
     proba = predict([j[2] for j in jobs])
     flips = proba.argmax(1) != base[[j[0] for j in jobs]].argmax(1)
@@ -127,6 +129,8 @@ def counterfactual_flips(texts: list[str], predict: Callable[[list[str]], np.nda
     return {
         "n_counterfactuals": len(jobs), "n_texts": len({j[0] for j in jobs}),
         "flip_rate": float(flips.mean()), "mean_abs_score_change": float(np.abs(delta).mean()),
+        "flip_rate_ci": wilson_interval(int(flips.sum()), len(jobs)), "mean_score_change": float(delta.mean()),
+        "sign_test_p_value": sign_test_p(delta),
         "attributes": {a: stats(ks) for a, ks in per_attr.items()},
         "pairs": sorted(({"pair": p, **stats(ks)} for p, ks in per_pair.items()), key=lambda r: -r["n"]),
         "examples": [{"index": jobs[k][0], "original": texts[jobs[k][0]], "counterfactual": jobs[k][2],

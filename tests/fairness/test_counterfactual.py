@@ -91,3 +91,13 @@ def test_builtin_name_lists_catch_a_model_that_reads_perceived_race_from_names()
     by_gender = counterfactual_flips(texts, favours_white_names, {"names_gender": swaps["names_gender"]}, positive=1)
     assert by_gender["flip_rate"] == 0.0  # gender swaps keep perceived race: this model does not care
     assert len({n for names in NAMES.values() for n in names}) == 36
+
+
+def test_paired_statistics_separate_a_systematic_shift_from_none() -> None:
+    texts = [f"he liked scene {i}" for i in range(20)]
+    biased = counterfactual_flips(texts, he_is_positive, GENDER, positive=1)
+    assert biased["sign_test_p_value"] < 1e-5 and biased["mean_score_change"] == -0.5
+    lo, hi = biased["flip_rate_ci"]
+    assert lo > 0.8 and hi == 1.0
+    fair = counterfactual_flips(texts, ignores_identity, GENDER, positive=1)
+    assert fair["sign_test_p_value"] == 1.0 and fair["flip_rate_ci"][0] == 0.0 and fair["flip_rate_ci"][1] < 0.2
