@@ -86,14 +86,25 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--parts", nargs="+", default=["demo", "sst2", "repeat"], choices=["demo", "sst2", "repeat"])
+    ap.add_argument("--demo-audit", type=Path, help="table the demo from this finished run's audit.json instead")
     args = ap.parse_args()
     seeds = 2 if args.quick else args.seeds
     out = Path(tempfile.mkdtemp(prefix="rai-ft-bench-seeds-"))
     lines = ["# Spread across training seeds", "", f"Command: `.venv/bin/python {' '.join(sys.argv)}`", ""]
-    demo = run_seeds(demo_spec(out, args.quick), out / "demo", seeds)
-    lines += spread_table("Demo (audits/demo.yaml: LoRA on Adult as text, policy default)", demo)
-    sst2 = run_seeds(sst2_spec(out, 300 if args.quick else 2000, 200 if args.quick else 872), out / "sst2", seeds)
-    lines += spread_table("SST-2 (LoRA, 2 epochs on 2,000 train sentences, tested on the 872 dev sentences)", sst2)
+    if args.demo_audit:
+        demo = json.loads(args.demo_audit.read_text())
+        demo["_wall"] = float("nan")
+        lines += spread_table("Demo (audits/demo.yaml: LoRA on Adult as text, policy default)", demo)
+    elif "demo" in args.parts:
+        demo = run_seeds(demo_spec(out, args.quick), out / "demo", seeds)
+        lines += spread_table("Demo (audits/demo.yaml: LoRA on Adult as text, policy default)", demo)
+    if "sst2" in args.parts:
+        sst2 = run_seeds(sst2_spec(out, 300 if args.quick else 2000, 200 if args.quick else 872), out / "sst2", seeds)
+        lines += spread_table("SST-2 (LoRA, 2 epochs on 2,000 train sentences, tested on the 872 dev sentences)", sst2)
+    if "repeat" not in args.parts:
+        write_result("seeds", lines, args.quick)
+        return
     small = sst2_spec(out, 300, 200)  # the same spec and seed twice, in two processes
     a, b = (run_seeds(small, out / f"repeat{i}", 1) for i in range(2))
     same = [k for k in a["metrics"] if a["metrics"][k] == b["metrics"].get(k)]
