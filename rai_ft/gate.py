@@ -8,12 +8,12 @@ audit.json, JUnit XML for CI, and a markdown summary for a CI job page.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Iterable
 from xml.sax.saxutils import escape, quoteattr
 
 from rai_ft.config.policy import Policy
 
-__all__ = ["evaluate_gate", "gate_to_junit", "gate_to_markdown", "STATUS_ORDER"]
+__all__ = ["worst_status", "evaluate_gate", "gate_to_junit", "gate_to_markdown", "STATUS_ORDER"]
 
 STATUS_ORDER = {"pass": 0, "warn": 1, "fail": 2}
 
@@ -22,6 +22,12 @@ def _producer(metric: str) -> str:
     from rai_ft.config.policy import producer_of
 
     return producer_of(metric) or metric.split(".", 1)[0]
+
+
+def worst_status(statuses: Iterable[str]) -> str:
+    """The worst of pass / warn / fail (pass when there are none)."""
+    worst = max((STATUS_ORDER[s] for s in statuses), default=0)
+    return {v: k for k, v in STATUS_ORDER.items()}[worst]
 
 
 def settings_mismatch(policy: Policy, check: str, measured: dict[str, dict[str, Any]] | None) -> str | None:
@@ -99,9 +105,7 @@ def evaluate_gate(policy: Policy, metrics: dict[str, Any], check_status: dict[st
                          "severity": "fail", "status": "pass" if ok else "fail",
                          "reason": f"guard {name!r} {'was' if ok else 'was not'} used in training; the policy requires it",
                          "description": f"required guard: {name}"})
-    worst = max((STATUS_ORDER[r["status"]] for r in results), default=0)
-    status = {v: k for k, v in STATUS_ORDER.items()}[worst]
-    return {"status": status, "policy": policy.name, "results": results}
+    return {"status": worst_status(str(r["status"]) for r in results), "policy": policy.name, "results": results}
 
 
 def gate_to_junit(gate: dict[str, Any], suite_name: str = "rai-ft gate") -> str:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from rai_ft.config.policy import Policy
-from rai_ft.gate import STATUS_ORDER, evaluate_gate
+from rai_ft.gate import STATUS_ORDER, evaluate_gate, worst_status
 
 __all__ = ["seed_run_entry", "spread", "gate_across_seeds", "MSG_SEEDS_DISAGREE"]
 
@@ -107,8 +107,7 @@ def gate_across_seeds(policy: Policy, runs: list[dict[str, Any]],
         res["by_seed"] = {k: {"status": statuses[k], "value": values[k]} for k in statuses}
         if len(set(statuses.values())) > 1:
             disagreements.append({"metric": res["metric"], "statuses": statuses, "values": values})
-    worst = max((STATUS_ORDER[r["status"]] for r in results), default=0)
-    return {"status": {v: k for k, v in STATUS_ORDER.items()}[worst], "policy": policy.name, "results": results,
+    return {"status": worst_status(r["status"] for r in results), "policy": policy.name, "results": results,
             "aggregate": policy.seed_aggregate, "seeds": seeds,
             "per_seed": [{"seed": s, "status": g["status"]} for g, s in zip(gates, seeds)],
             "disagreements": disagreements}
