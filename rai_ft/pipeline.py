@@ -95,7 +95,7 @@ def _audit_context(prep: Prepared, data: DataBundle, preds: Predictions, model: 
                    members_known: bool = True, **extra: Any) -> AuditContext:
     return AuditContext(spec=prep.spec, policy=prep.policy, predictions=preds, texts=data.test[TEXT].tolist(),
                         sensitive=data.test[data.sensitive], model=model, tokenizer=tokenizer,
-                        train_texts=data.train[TEXT].tolist(), train_labels=data.train[LABEL].tolist(),
+                        train_texts=data.train[TEXT].tolist(), train_labels=data.train[LABEL].tolist(), data=data,
                         extra={"members_known": members_known, "data_fingerprint": data.fingerprint,
                                "provenance": data.provenance, **extra})
 

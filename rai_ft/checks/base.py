@@ -13,6 +13,7 @@ from rai_ft.results import CheckResult
 
 if TYPE_CHECKING:  # pragma: no cover
     from rai_ft.config import Policy, Spec
+    from rai_ft.data.loading import DataBundle
 
 __all__ = ["Check", "CheckConfig", "Predictions", "AuditContext"]
 
@@ -57,6 +58,7 @@ class AuditContext:
     train_texts: list[str] = field(default_factory=list)
     train_labels: list[int] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    data: "DataBundle | None" = None  # every split as loaded (checks of the data itself read it)
 
 
 class Check:
