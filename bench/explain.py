@@ -35,6 +35,7 @@ def main() -> None:
     from rai_ft.explain.ig import IntegratedGradients
     from rai_ft.explain.shap_text import ShapText
     from rai_ft.modeling.loading import load_classifier, load_tokenizer, resolve_base
+    from rai_ft.modeling.predictor import Predictor
 
     torch.manual_seed(0)
     lines = (SST2 / "dev.tsv").read_text(encoding="utf-8").splitlines()[1:]
@@ -43,8 +44,9 @@ def main() -> None:
     location = resolve_base("builtin:minilm")
     tok = load_tokenizer(location)
     model = load_classifier(location, ["0", "1"]).eval()
+    predictor = Predictor(model, tok, ["0", "1"], max_length=64)
 
-    ours = ShapText(model, tok, ["0", "1"], max_length=64, max_evals=args.max_evals)  # precision auto
+    ours = ShapText(predictor, max_evals=args.max_evals)  # precision auto
     ours.explain(warm, 1)
     start = time.perf_counter()
     for t in texts:
@@ -59,7 +61,7 @@ def main() -> None:
         naive([t], max_evals=args.max_evals)
     naive_s = time.perf_counter() - start
 
-    ig = IntegratedGradients(model, tok, max_length=64)  # defaults: n_steps 50, internal batch 16
+    ig = IntegratedGradients(predictor)  # defaults: n_steps 50, internal batch 16
     ig.explain(warm, 1)
     start = time.perf_counter()
     deltas = [ig.explain(t, 1)[1] for t in texts]

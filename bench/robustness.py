@@ -58,9 +58,9 @@ def throughput(model_dir: Path, n: int, repeat: int, which: tuple[str, ...] = EN
     import numpy as np
     import pandas as pd
 
-    from rai_ft.checks.robustness import attack_model
     from rai_ft.modeling.artifacts import load_saved_model
-    from rai_ft.modeling.inference import predict_proba
+    from rai_ft.modeling.predictor import Predictor
+    from rai_ft.robustness.model_attack import attack_predictor
     from rai_ft.robustness import RECIPES
     from rai_ft.robustness.summary import summarize
     from rai_ft.robustness.ta_engine import import_textattack, textattack_attack
@@ -71,6 +71,7 @@ def throughput(model_dir: Path, n: int, repeat: int, which: tuple[str, ...] = EN
     if hasattr(model, "merge_and_unload"):
         model = model.merge_and_unload()
     model.eval()
+    predictor = Predictor(model, tok, meta["labels"], max_length=64, batch_size=128)
     dev = pd.read_csv(SST2 / "dev.tsv", sep="\t", quoting=3)
     ids = sorted(np.random.default_rng(0).choice(len(dev), size=n, replace=False).tolist())
     texts = [str(dev["content"][i]) for i in ids]
@@ -84,12 +85,12 @@ def throughput(model_dir: Path, n: int, repeat: int, which: tuple[str, ...] = EN
         return textattack_attack(texts_, labels_, lambda b: wrapper(b), recipe_, progress=False)
 
     engines = {
-        "rai-fp32": ("rai-ft engine, fp32 search", lambda: attack_model(
-            model, tok, texts, labels, recipe, 64, progress=False, search_precision="fp32")),
-        "rai-bf16": ("rai-ft engine, bf16-guided search (fp32 decisions)", lambda: attack_model(
-            model, tok, texts, labels, recipe, 64, progress=False, search_precision="bf16")),
+        "rai-fp32": ("rai-ft engine, fp32 search", lambda: attack_predictor(
+            predictor, texts, labels, recipe, progress=False, search_precision="fp32")),
+        "rai-bf16": ("rai-ft engine, bf16-guided search (fp32 decisions)", lambda: attack_predictor(
+            predictor, texts, labels, recipe, progress=False, search_precision="bf16")),
         "ta-ours": ("textattack.Attacker, same recipe, our inference", lambda: textattack_attack(
-            texts, labels, lambda b: predict_proba(model, tok, b, 64, 128, progress=False), recipe, progress=False)),
+            texts, labels, lambda b: predictor.proba(b), recipe, progress=False)),
         "ta-stock": ("textattack.Attacker, same recipe, HuggingFaceModelWrapper",
                      lambda: stock(recipe, texts, labels)),
     }

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from rai_ft import SCHEMA_VERSION
 from rai_ft.checks import AuditContext, Predictions, run_checks
@@ -23,6 +25,7 @@ from rai_ft.errors import SpecError
 from rai_ft.gate import evaluate_gate
 from rai_ft.fairness.effect import TARGETED, mitigation_effect
 from rai_ft.guards import GUARDS, build_guards
+from rai_ft.modeling.predictor import Predictor
 from rai_ft.multiseed import MSG_SEEDS_DISAGREE, gate_across_seeds, seed_run_entry, spread
 from rai_ft.privacy.pii import mask_strings
 from rai_ft.record import AUDIT_FILE, environment, sanitize, staged_run_dir, validate_audit, write_text_atomic
@@ -79,23 +82,26 @@ def new_run_dir(output_root: Path, name: str) -> Path:
     return candidate
 
 
-def _predict(model: Any, tokenizer: Any, data: DataBundle, spec: Spec, label_order: list[str] | None = None,
-             progress: bool = True) -> Predictions:
-    from rai_ft.modeling.inference import predict_proba
-
-    proba = predict_proba(model, tokenizer, data.test[TEXT].tolist(), spec.train.max_length,
-                          spec.train.eval_batch_size, desc="predict test", progress=progress)
-    if label_order is not None and label_order != data.labels:  # external model with its own label order
-        proba = proba[:, [label_order.index(lab) for lab in data.labels]]
-    return Predictions(y_true=data.test[LABEL].to_numpy(), y_pred=proba.argmax(axis=1), proba=proba,
-                       labels=data.labels, positive_index=data.positive_index)
+def _predictor(model: Any, tokenizer: Any, data: DataBundle, spec: Spec, model_labels: list[str] | None = None,
+               postprocess: Any = None) -> Predictor:
+    return Predictor(model, tokenizer, data.labels, model_labels=model_labels, max_length=spec.train.max_length,
+                     batch_size=spec.train.eval_batch_size, postprocess=postprocess)
 
 
-def _audit_context(prep: Prepared, data: DataBundle, preds: Predictions, model: Any, tokenizer: Any,
-                   members_known: bool = True, **extra: Any) -> AuditContext:
+def _predict(predictor: Predictor, data: DataBundle, progress: bool = True) -> Predictions:
+    """The test predictions every check shares: probabilities in data order, decisions as deployed."""
+    proba = predictor.proba(data.test[TEXT].tolist(), desc="predict test", progress=progress)
+    return Predictions(y_true=data.test[LABEL].to_numpy(), y_pred=predictor.decide(proba, np.arange(len(proba))),
+                       proba=proba, labels=data.labels, positive_index=data.positive_index)
+
+
+def _audit_context(prep: Prepared, data: DataBundle, preds: Predictions, predictor: Predictor | None,
+                   members_known: bool = True, baseline: Predictor | None = None, baseline_label: str | None = None,
+                   **extra: Any) -> AuditContext:
     return AuditContext(spec=prep.spec, policy=prep.policy, predictions=preds, texts=data.test[TEXT].tolist(),
-                        sensitive=data.test[data.sensitive], model=model, tokenizer=tokenizer,
+                        sensitive=data.test[data.sensitive], predictor=predictor,
                         train_texts=data.train[TEXT].tolist(), train_labels=data.train[LABEL].tolist(), data=data,
+                        baseline=baseline, baseline_label=baseline_label,
                         extra={"members_known": members_known, "data_fingerprint": data.fingerprint,
                                "provenance": data.provenance, **extra})
 
@@ -107,14 +113,14 @@ def _dp_terms(guards: list[Any]) -> tuple[float | None, float | None, str | None
 
 
 def _mitigation_record(prep: Prepared, data: DataBundle, before: Predictions | None, after_results: list[Any],
-                       tokenizer: Any, method: str, config: dict[str, Any], source: str | None) -> dict[str, Any]:
+                       method: str, config: dict[str, Any], source: str | None) -> dict[str, Any]:
     """Performance and fairness metrics before vs after a fairness mitigation (before = unmitigated predictions)."""
     keep = ("performance.", "fairness.")
     after = {k: v for r in after_results if r.name in ("performance", "fairness") for k, v in r.metrics.items()
              if k.startswith(keep)}
     before_metrics: dict[str, Any] = {}
     if before is not None:
-        ctx = _audit_context(prep, data, before, None, tokenizer, quiet=True)
+        ctx = _audit_context(prep, data, before, None, quiet=True)
         for r in run_checks(ctx, ["performance", "fairness"]):
             before_metrics.update(r.metrics)
     column = config.get("column") or config.get("sensitive") or data.sensitive[0]
@@ -349,19 +355,23 @@ def _train_seed(prep: Prepared, data: DataBundle, guards: list[Any], location: A
 
 
 def _audit_seed(out: SeedOutcome, data: DataBundle, tokenizer: Any, quiet: bool) -> None:
-    """Predict the test split once, post-process as the guards say, run the checks, record any mitigation."""
+    """Predict the test split once, as deployed (post-processing by the guards), run the checks, record mitigation."""
     prep, spec, guards, extra = out.prep, out.prep.spec, out.guards, out.extra
-    preds = _predict(out.model, tokenizer, data, spec, progress=not quiet)
-    raw = preds
-    for g in guards:
-        preds = g.postprocess(preds, data.test) or preds
-    out.results = run_checks(_audit_context(prep, data, preds, out.model, tokenizer, quiet=quiet, **extra))
+    raw = _predictor(out.model, tokenizer, data, spec)
+    post = [p for p in (g.postprocessor(data.test, data.positive_index) for g in guards) if p is not None]
+    if len(post) > 1:
+        raise SpecError("two guards post-process the predictions; at most one may decide for the deployed model")
+    predictor = raw.with_postprocess(post[0]) if post else raw
+    preds = _predict(predictor, data, progress=not quiet)
+    baseline = extra.get("baseline_model")
+    base = _predictor(baseline, tokenizer, data, spec) if baseline is not None else None
+    out.results = run_checks(_audit_context(prep, data, preds, predictor, baseline=base,
+                                            baseline_label=extra.get("baseline_label"), quiet=quiet))
     mitigator = next((g for g in guards if g.name == "fairness_mitigation"), None)
     if mitigator is not None:
-        before = raw if preds is not raw else (
-            _predict(extra["baseline_model"], tokenizer, data, spec, progress=False) if "baseline_model" in extra
-            else None)
-        out.mitigation = _mitigation_record(prep, data, before, out.results, tokenizer, mitigator.summary()["method"],
+        before = (replace(preds, y_pred=raw.decide(preds.proba)) if post
+                  else _predict(base, data, progress=False) if base is not None else None)
+        out.mitigation = _mitigation_record(prep, data, before, out.results, mitigator.summary()["method"],
                                             mitigator.config.model_dump(), extra.get("baseline_label"))
 
 
@@ -422,7 +432,7 @@ def audit(spec_path: str | Path, model_dir: str | Path, output_root: str | Path 
     """
     if not distributed.is_main():
         return Path(output_root), None
-    from rai_ft.fairness.thresholds import load_thresholds, threshold_predictions
+    from rai_ft.fairness.thresholds import GroupThresholds, load_thresholds
     from rai_ft.modeling.artifacts import load_saved_model, weights_sha256
 
     from rai_ft.training.seed import seed_everything
@@ -435,21 +445,21 @@ def audit(spec_path: str | Path, model_dir: str | Path, output_root: str | Path 
     seed_everything(spec.train.seed)  # the checks' own seeds are in the policy; this pins deterministic kernels
     data = load_data(spec)
     model, tokenizer, meta = load_saved_model(model_dir, labels=data.labels, allow_pickle=spec.model.allow_pickle)
-    model_labels = meta.get("model_labels", meta["labels"])
-    if sorted(model_labels) != sorted(data.labels):
-        raise SpecError(f"model labels {model_labels} do not match data labels {data.labels}", field="--model")
-    preds = _predict(model, tokenizer, data, spec, label_order=list(model_labels), progress=not quiet)
-    raw, mitigation = preds, None
+    raw = _predictor(model, tokenizer, data, spec, list(meta.get("model_labels", meta["labels"])))
+    predictor, mitigation = raw, None
     thresholds = load_thresholds(model_dir)
     if thresholds is not None:
         if thresholds["column"] not in data.sensitive:
             raise SpecError(f"this model applies fairness thresholds by {thresholds['column']!r}; add that column to "
                             "data.sensitive (post-processing needs it at prediction time)", field="data.sensitive")
-        preds = threshold_predictions(preds, data.test[thresholds["column"]].to_numpy(), thresholds)
+        predictor = raw.with_postprocess(GroupThresholds(thresholds, data.test[thresholds["column"]].to_numpy(),
+                                                         data.positive_index))
+    preds = _predict(predictor, data, progress=not quiet)
     members_known = meta.get("train_sha256") == data.train_sha256  # was this model trained on this exact split?
-    results = run_checks(_audit_context(prep, data, preds, model, tokenizer, members_known, quiet=quiet))
+    results = run_checks(_audit_context(prep, data, preds, predictor, members_known, quiet=quiet))
     if thresholds is not None:
-        mitigation = _mitigation_record(prep, data, raw, results, tokenizer, "threshold_optimizer",
+        mitigation = _mitigation_record(prep, data, replace(preds, y_pred=raw.decide(preds.proba)), results,
+                                        "threshold_optimizer",
                                         {k: thresholds[k] for k in ("constraint", "objective", "column")}, None)
     final = new_run_dir(Path(output_root), f"{spec.name}-audit")
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -19,19 +19,19 @@ def predict(model_dir: str | Path, texts: Sequence[str], sensitive: Sequence[str
     A model trained with ``fairness_mitigation: {method: threshold_optimizer}`` decides with per-group thresholds
     and needs each text's group in *sensitive* (the same column it was fitted on); a plain model ignores it.
     """
-    from rai_ft.fairness.thresholds import apply_thresholds, load_thresholds
+    from rai_ft.fairness.thresholds import GroupThresholds, load_thresholds
     from rai_ft.modeling.artifacts import load_saved_model
-    from rai_ft.modeling.inference import predict_proba
+    from rai_ft.modeling.predictor import Predictor
 
     model, tokenizer, meta = load_saved_model(model_dir)
-    labels = list(meta.get("model_labels", meta["labels"]))
-    proba = predict_proba(model, tokenizer, list(texts), int(meta.get("max_length", 128)), batch_size, progress=False)
+    labels = list(meta["labels"])
+    predictor = Predictor(model, tokenizer, labels, model_labels=meta.get("model_labels"),
+                          max_length=int(meta.get("max_length", 128)), batch_size=batch_size)
     thresholds = load_thresholds(model_dir)
-    if thresholds is None:
-        return [labels[i] for i in proba.argmax(axis=1)]
-    if sensitive is None or len(sensitive) != len(texts):
-        raise SpecError(f"this model decides with group thresholds by {thresholds['column']!r}: pass one group per "
-                        "text as sensitive=[...]")
-    pos = labels.index(meta["labels"][meta["positive_index"]])
-    fav = apply_thresholds(proba[:, pos], np.asarray(sensitive), thresholds)
-    return [labels[pos] if f else labels[1 - pos] for f in fav]
+    if thresholds is not None:
+        if sensitive is None or len(sensitive) != len(texts):
+            raise SpecError(f"this model decides with group thresholds by {thresholds['column']!r}: pass one group "
+                            "per text as sensitive=[...]")
+        pos = labels.index(meta["labels"][meta["positive_index"]])
+        predictor = predictor.with_postprocess(GroupThresholds(thresholds, np.asarray(sensitive), pos))
+    return [labels[i] for i in predictor.predict(list(texts), np.arange(len(texts)))]

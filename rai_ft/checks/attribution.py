@@ -145,7 +145,7 @@ class AttributionCheck(Check):
         metrics.update({f"explainability.{a}.sensitive_token_share": v for a, v in shares.items() if a != "any"})
         findings = self._findings(metrics, shares, stopped, len(examples), len(chosen))
         details = {
-            "methods": sorted(explainers), "primary": primary, "settings": cfg.model_dump(exclude={"sensitive_terms"}),
+            "methods": sorted(explainers), "primary": primary, "decision": ctx.predictor.description if ctx.predictor else None, "settings": cfg.model_dump(exclude={"sensitive_terms"}),
             "terms": terms, "global": {m: global_importance(examples, m, pred.labels, cfg.top_k) for m in explainers},
             "examples": examples[: cfg.heatmap_examples], "n_explained": len(examples), "n_selected": len(chosen),
             "stopped_by_time_budget": stopped, "sensitive_share": shares,
@@ -154,20 +154,21 @@ class AttributionCheck(Check):
 
     def _explainers(self, ctx: AuditContext, cfg: AttributionConfig) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        max_length = ctx.spec.train.max_length
+        if ctx.predictor is None:
+            raise ValueError("no model to explain")
         if "ig" in cfg.methods:
             try:
                 from rai_ft.explain.ig import IntegratedGradients
 
-                out["ig"] = IntegratedGradients(ctx.model, ctx.tokenizer, max_length, cfg.ig_steps, cfg.ig_internal_batch_size)
+                out["ig"] = IntegratedGradients(ctx.predictor, cfg.ig_steps, cfg.ig_internal_batch_size)
             except ImportError:
                 raise MissingExtraError("the attribution check (ig)", "captum", "explain") from None
         if "shap" in cfg.methods:
             try:
                 from rai_ft.explain.shap_text import ShapText
 
-                out["shap"] = ShapText(ctx.model, ctx.tokenizer, ctx.predictions.labels, max_length,
-                                       cfg.shap_max_evals, ctx.spec.train.eval_batch_size, cfg.shap_precision)
+                out["shap"] = ShapText(ctx.predictor, cfg.shap_max_evals, ctx.spec.train.eval_batch_size,
+                                       cfg.shap_precision)
             except ImportError:
                 raise MissingExtraError("the attribution check (shap)", "shap", "explain") from None
         return out

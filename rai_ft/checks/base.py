@@ -14,6 +14,7 @@ from rai_ft.results import CheckResult
 if TYPE_CHECKING:  # pragma: no cover
     from rai_ft.config import Policy, Spec
     from rai_ft.data.loading import DataBundle
+    from rai_ft.modeling.predictor import Predictor
 
 __all__ = ["Check", "CheckConfig", "Predictions", "AuditContext"]
 
@@ -46,19 +47,24 @@ class Predictions:
 
 @dataclass
 class AuditContext:
-    """Everything a check may read. Checks must not retrain or re-predict what is here."""
+    """Everything a check may read. Checks must not retrain or re-predict what is here.
+
+    A check that needs new scores (counterfactual texts, attacks, explanations, training rows) asks ``predictor``,
+    never the model: it maps the model's columns to the data's labels and decides as the deployed model does.
+    """
 
     spec: "Spec"
     policy: "Policy"
     predictions: Predictions
     texts: list[str]
     sensitive: pd.DataFrame
-    model: Any = None
-    tokenizer: Any = None
+    predictor: "Predictor | None" = None
     train_texts: list[str] = field(default_factory=list)
     train_labels: list[int] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     data: "DataBundle | None" = None  # every split as loaded (checks of the data itself read it)
+    baseline: "Predictor | None" = None  # a twin trained without the data-changing guards, for before/after
+    baseline_label: str | None = None
 
 
 class Check:

@@ -3,6 +3,11 @@
 Metric ``fairness.counterfactual_flip_rate`` (share of counterfactual texts whose predicted class changes) and
 ``fairness.counterfactual_mean_abs_score_change`` (mean |Δ p(favourable)|), with per-attribute and per-swap-pair
 tables and the flipped examples. Texts with no listed term are not counterfactually testable and are not counted.
+
+Counterfactuals are decided as the deployed model decides (the run's predictor). Under post-processing by group
+(``threshold_optimizer``) a counterfactual text keeps the group and the randomisation draw of the test row it came
+from: the deployed system reads the group from the record, not from the words, so the flip rate measures what
+the words alone change.
 """
 
 from __future__ import annotations
@@ -66,10 +71,8 @@ class CounterfactualCheck(Check):
 
     def run(self, ctx: AuditContext) -> CheckResult:
         """Swap, predict all counterfactuals in one batched pass, compare with the shared predictions."""
-        from rai_ft.modeling.inference import predict_proba
-
         cfg: CounterfactualConfig = self.config  # type: ignore[assignment]
-        if ctx.model is None:
+        if ctx.predictor is None:
             return CheckResult(name=self.name, status="skipped", error="no model to query")
         swaps = builtin_swaps(cfg.builtin) if cfg.swaps is None else {
             a: (tuple(s.groups), [tuple(t) for t in s.terms]) for a, s in cfg.swaps.items()}
@@ -78,12 +81,16 @@ class CounterfactualCheck(Check):
             np.random.default_rng(cfg.seed).choice(n, cfg.max_examples, replace=False))
         texts = [ctx.texts[i] for i in idx]
 
-        def predict(batch: list[str]) -> np.ndarray:
-            return predict_proba(ctx.model, ctx.tokenizer, batch, ctx.spec.train.max_length,
-                                 ctx.spec.train.eval_batch_size, desc="counterfactuals",
-                                 progress=not ctx.extra.get("quiet", False))
+        predictor = ctx.predictor
 
-        res = counterfactual_flips(texts, predict, swaps, ctx.predictions.positive_index, ctx.predictions.proba[idx])
+        def predict(batch: list[str]) -> np.ndarray:
+            return predictor.proba(batch, desc="counterfactuals", progress=not ctx.extra.get("quiet", False))
+
+        def decide(proba: np.ndarray, local: np.ndarray) -> np.ndarray:  # each variant decided as its row is
+            return predictor.decide(proba, idx[local])
+
+        res = counterfactual_flips(texts, predict, swaps, ctx.predictions.positive_index, ctx.predictions.proba[idx],
+                                   decide=decide, original_pred=ctx.predictions.y_pred[idx])
         for ex in res["examples"]:
             ex["index"] = int(idx[ex["index"]])
         findings = []
@@ -98,7 +105,8 @@ class CounterfactualCheck(Check):
                                     f"({worst['flip_rate']:.1%} of {worst['n']})", source=self.name))
         sufficient = res["n_counterfactuals"] >= cfg.min_counterfactuals
         ci = {"fairness.counterfactual_flip_rate": res["flip_rate_ci"]} if sufficient and res["flip_rate_ci"] else {}
-        return CheckResult(name=self.name, findings=findings, details={**res, "texts_considered": len(texts)},
+        details = {**res, "texts_considered": len(texts), "decision": predictor.description}
+        return CheckResult(name=self.name, findings=findings, details=details,
                            metrics={"fairness.counterfactual_flip_rate": res["flip_rate"] if sufficient else None,
                                     "fairness.counterfactual_mean_abs_score_change":
                                         res["mean_abs_score_change"] if sufficient else None,

@@ -44,7 +44,7 @@ class PrivacyCheck(Check):
         if cfg.mia and not ctx.extra.get("members_known", True):
             findings.append(Finding("info", "privacy: membership-inference audit skipped: this model was not trained "
                                     "on this spec's training split, so its members are unknown", source=self.name))
-        elif cfg.mia:
+        elif cfg.mia and ctx.predictor is not None:  # no model (a before/after re-scoring): nothing to attack
             details["mia"] = self._mia(ctx, cfg)
             attacks = details["mia"]["attacks"]
             metrics["privacy.mia_auc_loss"] = attacks["loss"]["auc"]
@@ -70,7 +70,6 @@ class PrivacyCheck(Check):
         return CheckResult(name=self.name, metrics=metrics, findings=findings, details=details)
 
     def _mia(self, ctx: AuditContext, cfg: PrivacyConfig) -> dict:
-        from rai_ft.modeling.inference import predict_proba
         from rai_ft.privacy.mia import attack_scores, true_label_logprob
 
         rng = np.random.default_rng(cfg.seed)
@@ -79,9 +78,9 @@ class PrivacyCheck(Check):
         members = rng.choice(len(ctx.train_texts), size=n, replace=False)
         nonmembers = rng.choice(len(pred), size=n, replace=False)
         member_y = np.asarray(ctx.train_labels)[members]
-        member_proba = predict_proba(ctx.model, ctx.tokenizer, [ctx.train_texts[i] for i in members],
-                                     ctx.spec.train.max_length, ctx.spec.train.eval_batch_size,
-                                     desc="privacy: members")
+        assert ctx.predictor is not None
+        member_proba = ctx.predictor.proba([ctx.train_texts[i] for i in members], desc="privacy: members",
+                                           progress=not ctx.extra.get("quiet", False))
         m_lp = true_label_logprob(member_proba, member_y)
         n_lp = true_label_logprob(pred.proba[nonmembers], pred.y_true[nonmembers])
         return {"members": n, "nonmembers": n, "nonmember_source": "test split",

@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field, field_validator
 
 from rai_ft.checks.base import AuditContext, Check, CheckConfig
 from rai_ft.results import CheckResult, Finding
-from rai_ft.robustness.attack import AttackRun, run_attack
+from rai_ft.robustness.attack import AttackRun
+from rai_ft.robustness.model_attack import attack_predictor
 from rai_ft.robustness.recipes import Recipe, get_recipe
 from rai_ft.robustness.summary import instructive, summarize
 
-__all__ = ["RobustnessCheck", "RobustnessConfig", "attack_model", "MSG_NOT_COMPARABLE"]
+__all__ = ["RobustnessCheck", "RobustnessConfig", "MSG_NOT_COMPARABLE"]
 
 MSG_NOT_COMPARABLE = "compare_with {run}: not comparable ({why}); before/after needs the same recipe, data and examples"
 
@@ -67,30 +68,6 @@ class RobustnessConfig(CheckConfig):
                                      min_word_length=self.min_word_length)
 
 
-def attack_model(model: Any, tokenizer: Any, texts: list[str], labels: list[int], recipe: Recipe | str,
-                 max_length: int, *, engine: str = "rai", batch_size: int = 128, seed: int = 0,
-                 time_budget: float | None = None, ids: list[int] | None = None, progress: bool = True,
-                 desc: str = "attack", search_precision: str = "auto") -> AttackRun:
-    """Attack *model* on (texts, labels) with *recipe*; the shared entry point of the check and the guards.
-
-    ``search_precision`` bf16 (or auto on a CPU with native bf16) guides our engine's search with bfloat16 forward
-    passes; skips, successes and final texts are still decided in fp32 (see :func:`run_attack`).
-    """
-    from rai_ft.modeling.inference import predict_proba, use_bf16
-
-    def scorer(bf16: bool) -> Callable[[list[str]], np.ndarray]:
-        return lambda batch: predict_proba(model, tokenizer, batch, max_length, batch_size, progress=False, bf16=bf16)
-
-    predict = scorer(False)
-    if engine == "textattack" or isinstance(recipe, str):
-        from rai_ft.robustness.ta_engine import textattack_attack
-
-        return textattack_attack(texts, labels, predict, recipe, seed=seed, ids=ids, progress=progress)
-    return run_attack(texts, labels, predict, recipe, seed=seed, unk_token=tokenizer.unk_token or "[UNK]",
-                      time_budget=time_budget, ids=ids, progress=progress, desc=desc,
-                      search_predict=scorer(True) if use_bf16(search_precision) else None)
-
-
 def _per_group(run: AttackRun, sensitive: Any) -> dict[str, list[dict[str, Any]]]:
     if sensitive is None or sensitive.shape[1] == 0:
         return {}
@@ -133,7 +110,7 @@ class RobustnessCheck(Check):
     def run(self, ctx: AuditContext) -> CheckResult:
         """Attack the model (and the baseline, if any) on the same seeded examples."""
         cfg: RobustnessConfig = self.config  # type: ignore[assignment]
-        if ctx.model is None:
+        if ctx.predictor is None:
             return CheckResult(name=self.name, status="skipped", error="no model to attack")
         recipe = cfg.resolved_recipe()
         engine = "textattack" if isinstance(recipe, str) else cfg.engine
@@ -143,11 +120,10 @@ class RobustnessCheck(Check):
         ids = sorted(rng.choice(n, size=min(cfg.max_examples, n), replace=False).tolist())
         texts = [ctx.texts[i] for i in ids]
         labels = [int(ctx.predictions.y_true[i]) for i in ids]
-        max_len = ctx.spec.train.max_length
         progress = not ctx.extra.get("quiet", False)
-        run = attack_model(ctx.model, ctx.tokenizer, texts, labels, recipe, max_len, engine=engine,
-                           batch_size=cfg.batch_size, seed=cfg.seed, time_budget=cfg.time_budget_seconds, ids=ids,
-                           progress=progress, search_precision=cfg.search_precision)
+        run = attack_predictor(ctx.predictor, texts, labels, recipe, engine=engine, batch_size=cfg.batch_size,
+                               seed=cfg.seed, time_budget=cfg.time_budget_seconds, ids=ids, progress=progress,
+                               search_precision=cfg.search_precision)
         summary = summarize(run.results)
         metrics: dict[str, float | None] = {f"robustness.{m}": summary[m] for m in SUMMARY_METRICS}
         metrics["robustness.skipped"] = float(summary["skipped"])
@@ -160,14 +136,14 @@ class RobustnessCheck(Check):
             findings.append(Finding("warn", f"robustness: time budget of {cfg.time_budget_seconds:g}s reached; "
                                     f"{len(run.results)} of {len(ids)} examples attacked", source=self.name))
         comparison = None
-        baseline = ctx.extra.get("baseline_model")
-        if baseline is not None:
+        if ctx.baseline is not None:
             text_of = dict(zip(ids, texts))
-            base_run = attack_model(baseline, ctx.tokenizer, [text_of[r.id] for r in run.results],
-                                    [r.label for r in run.results], recipe, max_len, engine=engine,
-                                    batch_size=cfg.batch_size, seed=cfg.seed, ids=[r.id for r in run.results],
-                                    progress=progress, desc="attack baseline", search_precision=cfg.search_precision)
-            comparison = {"source": ctx.extra.get("baseline_label", "baseline trained in this run"),
+            base_run = attack_predictor(ctx.baseline, [text_of[r.id] for r in run.results],
+                                        [r.label for r in run.results], recipe, engine=engine,
+                                        batch_size=cfg.batch_size, seed=cfg.seed, ids=[r.id for r in run.results],
+                                        progress=progress, desc="attack baseline",
+                                        search_precision=cfg.search_precision)
+            comparison = {"source": ctx.baseline_label or "baseline trained in this run",
                           "summary": summarize(base_run.results)}
         elif cfg.compare_with:
             try:
@@ -187,7 +163,7 @@ class RobustnessCheck(Check):
                  for r in instructive(run.results, cfg.show_examples)]
         return CheckResult(name=self.name, metrics=metrics, findings=findings, details={
             "recipe": described, "recipe_line": recipe if isinstance(recipe, str) else recipe.one_line(),
-            "engine": engine, "search": "bf16-guided search, every outcome confirmed in fp32" if run.guided else "fp32",
+            "engine": engine, "decision": ctx.predictor.description, "search": "bf16-guided search, every outcome confirmed in fp32" if run.guided else "fp32",
             "seed": cfg.seed, "summary": summary, "groups": groups, "examples": shown, "example_ids": ids,
             "requested": len(ids), "stopped_by_time_budget": run.stopped_by_time_budget,
             "attack_seconds": run.seconds, "model_calls": run.model_calls, "texts_scored": run.texts_scored,

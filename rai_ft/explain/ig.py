@@ -16,24 +16,26 @@ class IntegratedGradients:
     """Explain predictions by integrating gradients from a [PAD] baseline to the input embeddings.
 
     Args:
-        model: Classifier (PEFT models included); put in eval mode.
-        tokenizer: Its fast tokenizer (offsets are used to map pieces to words).
-        max_length: Truncation length.
+        predictor: The model to explain (:class:`~rai_ft.modeling.predictor.Predictor`); targets are data label
+            indices (the predictor maps the model's own output columns to them).
         n_steps: Integration steps; internal_batch_size: steps evaluated per forward pass.
+
+    Post-processing (group thresholds) moves the decision boundary, not the score: the attribution of the decided
+    class's probability is also that of its margin to the row's threshold.
     """
 
-    def __init__(self, model: Any, tokenizer: Any, max_length: int, n_steps: int = 50,
-                 internal_batch_size: int = 16) -> None:
+    def __init__(self, predictor: Any, n_steps: int = 50, internal_batch_size: int = 16) -> None:
         from captum.attr import LayerIntegratedGradients
 
-        self.model, self.tokenizer, self.max_length = model.eval(), tokenizer, max_length
+        self.predictor = predictor
+        model = predictor.model
+        self.model, self.tokenizer, self.max_length = model.eval(), predictor.tokenizer, predictor.max_length
         self.n_steps, self.internal_batch_size = n_steps, internal_batch_size
         self._lig = LayerIntegratedGradients(self._forward, model.get_input_embeddings())
         self.cache: dict[str, Any] = {}
 
     def _forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
-        logits = self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).logits
-        return torch.softmax(logits, dim=-1)
+        return self.predictor.forward(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
 
     def _encode(self, text: str) -> Any:
         if text not in self.cache:  # tokenise once per text
@@ -42,7 +44,7 @@ class IntegratedGradients:
         return self.cache[text]
 
     def explain(self, text: str, target: int) -> tuple[WordAttribution, float]:
-        """Word attributions towards class *target*, and Captum's convergence delta (≈ 0 when n_steps suffices)."""
+        """Word attributions towards data label *target*, and Captum's convergence delta (≈ 0 when n_steps suffices)."""
         enc = self._encode(text)
         ids = enc["input_ids"]
         special = torch.tensor(self.tokenizer.get_special_tokens_mask(ids[0].tolist(), already_has_special_tokens=True),

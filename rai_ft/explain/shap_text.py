@@ -19,20 +19,19 @@ class ShapText:
     the speed comes from (see bench/explain.py). ``precision``: auto | fp32 | bf16.
     """
 
-    def __init__(self, model: Any, tokenizer: Any, labels: list[str], max_length: int, max_evals: int = 200,
-                 batch_size: int = 64, precision: str = "auto") -> None:
+    def __init__(self, predictor: Any, max_evals: int = 200, batch_size: int = 64, precision: str = "auto") -> None:
         import shap
 
-        from rai_ft.modeling.inference import predict_proba, use_bf16
+        from rai_ft.modeling.inference import use_bf16
 
         self.max_evals, self.batch_size = max_evals, batch_size
         self.bf16 = use_bf16(precision)
 
-        def f(texts: np.ndarray) -> np.ndarray:
-            return predict_proba(model, tokenizer, [str(t) for t in texts], max_length, batch_size, progress=False,
-                                 bf16=self.bf16)
+        def f(texts: np.ndarray) -> np.ndarray:  # probabilities in the data's label order
+            return predictor.proba([str(t) for t in texts], bf16=self.bf16, batch_size=batch_size)
 
-        self.explainer = shap.Explainer(f, shap.maskers.Text(tokenizer), output_names=labels, silent=True)
+        self.explainer = shap.Explainer(f, shap.maskers.Text(predictor.tokenizer), output_names=predictor.labels,
+                                        silent=True)
 
     def explain(self, text: str, target: int) -> WordAttribution:
         """Word attributions towards class *target*."""

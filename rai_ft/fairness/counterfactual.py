@@ -93,11 +93,15 @@ def swap_text(text: str, terms: list[tuple[str, ...]], target: int | None) -> tu
 
 def counterfactual_flips(texts: list[str], predict: Callable[[list[str]], np.ndarray],
                          swaps: dict[str, tuple[tuple[str, ...], list[tuple[str, ...]]]], positive: int,
-                         original_proba: np.ndarray | None = None) -> dict[str, Any]:
+                         original_proba: np.ndarray | None = None,
+                         decide: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+                         original_pred: np.ndarray | None = None) -> dict[str, Any]:
     """Flip rate and score change of every counterfactual, overall, per attribute and per swap pair.
 
-    ``flip_rate`` = share of (text, target group) counterfactuals whose predicted class differs from the
+    ``flip_rate`` = share of (text, target group) counterfactuals whose decided class differs from the
     original's; ``mean_abs_score_change`` = mean |Δ p(favourable)|. Texts without any listed term are not counted.
+    *decide* (probabilities, indices into *texts*) -> classes decides as the deployed model does (default: argmax);
+    *original_pred* are the originals' decided classes (default: decided from *original_proba*).
     """
     jobs: list[tuple[int, str, str, list[str]]] = []
     for attr, (group_names, terms) in swaps.items():
@@ -107,12 +111,15 @@ def counterfactual_flips(texts: list[str], predict: Callable[[list[str]], np.nda
                 if pairs:
                     jobs.append((i, attr, new, pairs))
     base = original_proba if original_proba is not None else predict(texts)
+    decide = decide or (lambda p, _rows: p.argmax(1))
+    base_pred = original_pred if original_pred is not None else decide(base, np.arange(len(texts)))
     if not jobs:
         return {"n_counterfactuals": 0, "n_texts": 0, "flip_rate": None, "mean_abs_score_change": None,
                 "flip_rate_ci": None, "mean_score_change": None, "sign_test_p_value": None,
                 "attributes": {}, "pairs": [], "examples": []}
     proba = predict([j[2] for j in jobs])
-    flips = proba.argmax(1) != base[[j[0] for j in jobs]].argmax(1)
+    rows = np.asarray([j[0] for j in jobs])
+    flips = decide(proba, rows) != np.asarray(base_pred)[rows]
     delta = proba[:, positive] - base[[j[0] for j in jobs], positive]
     per_attr: dict[str, list[int]] = defaultdict(list)
     per_pair: dict[str, list[int]] = defaultdict(list)

@@ -14,7 +14,7 @@ import numpy as np
 
 from rai_ft.errors import SpecError
 
-__all__ = ["fit_thresholds", "apply_thresholds", "threshold_predictions", "save_thresholds", "load_thresholds",
+__all__ = ["fit_thresholds", "apply_thresholds", "GroupThresholds", "save_thresholds", "load_thresholds",
            "THRESHOLDS_FILE", "POOLED", "MSG_UNKNOWN_GROUP", "MSG_DEGENERATE_GROUP"]
 
 THRESHOLDS_FILE = "fairness_thresholds.json"
@@ -83,31 +83,97 @@ def _op(operator: str, threshold: float, s: np.ndarray) -> np.ndarray:
     return s > threshold if operator == ">" else s < threshold
 
 
-def apply_thresholds(p_pos: np.ndarray, groups: np.ndarray, spec: dict[str, Any]) -> np.ndarray:
-    """1 where the favourable label is predicted, per the fitted group thresholds (seeded randomisation)."""
+def _known(groups: np.ndarray, spec: dict[str, Any]) -> np.ndarray:
+    """*groups* as strings, unseen ones mapped to the pooled thresholds (an error when there are none)."""
     groups = np.asarray(groups).astype(str)
     unknown = sorted(set(groups) - set(spec["groups"]))
     if unknown and POOLED in spec["groups"]:
-        groups = np.where(np.isin(groups, unknown), POOLED, groups)
-    elif unknown:
+        return np.where(np.isin(groups, unknown), POOLED, groups)
+    if unknown:
         raise SpecError(MSG_UNKNOWN_GROUP.format(group=str(unknown[0]), column=spec["column"],
                                                  known=", ".join(sorted(spec["groups"]))))
-    s = np.asarray(p_pos, dtype=np.float64)
+    return groups
+
+
+def _fav_probability(s: np.ndarray, groups: np.ndarray, spec: dict[str, Any]) -> np.ndarray:
+    """Probability of the favourable decision for favourable-class scores *s* of known *groups*."""
     prob = np.zeros(len(s))
     for g, t in spec["groups"].items():
         m = groups == g
         prob[m] = t["p0"] * _op(t["operator0"], t["threshold0"], s[m]) + t["p1"] * _op(t["operator1"], t["threshold1"], s[m])
+    return prob
+
+
+def apply_thresholds(p_pos: np.ndarray, groups: np.ndarray, spec: dict[str, Any]) -> np.ndarray:
+    """1 where the favourable label is predicted, per the fitted group thresholds (seeded randomisation)."""
+    s = np.asarray(p_pos, dtype=np.float64)
     draws = np.random.default_rng(spec.get("seed", 0)).random(len(s))
-    return (draws < prob).astype(int)
+    return (draws < _fav_probability(s, _known(groups, spec), spec)).astype(int)
 
 
-def threshold_predictions(preds: Any, groups: np.ndarray, spec: dict[str, Any]) -> Any:
-    """A copy of :class:`~rai_ft.checks.base.Predictions` whose ``y_pred`` follows the group thresholds (binary)."""
-    from dataclasses import replace
+def _favourable_set(t: dict[str, Any], u: float) -> tuple[tuple[float, float], ...]:
+    """The favourable scores of one group's rule at draw *u*, as open intervals (±inf at the ends of [0, 1])."""
+    cuts = sorted({0.0, 1.0, *(min(1.0, max(0.0, float(t[k]))) for k in ("threshold0", "threshold1"))})
+    inside = []
+    for a, b in zip(cuts, cuts[1:]):
+        mid = np.array([(a + b) / 2])
+        p = t["p0"] * _op(t["operator0"], t["threshold0"], mid) + t["p1"] * _op(t["operator1"], t["threshold1"], mid)
+        inside.append((a, b, bool(u < p[0])))
+    out: list[list[float]] = []
+    for a, b, fav in inside:
+        if fav and out and out[-1][1] == a:
+            out[-1][1] = b
+        elif fav:
+            out.append([a, b])
+    return tuple((-np.inf if a == 0.0 else a, np.inf if b == 1.0 else b) for a, b in out)
 
-    pos = preds.positive_index
-    fav = apply_thresholds(preds.proba[:, pos], groups, spec)
-    return replace(preds, y_pred=np.where(fav == 1, pos, 1 - pos))
+
+def _margin(s: np.ndarray, favourable: tuple[tuple[float, float], ...]) -> np.ndarray:
+    """Signed distance of each score to the decision boundary: > 0 inside the favourable set."""
+    if not favourable:
+        return np.full(len(s), -1.0)
+    best = np.full(len(s), -np.inf)
+    for lo, hi in favourable:
+        best = np.maximum(best, np.minimum(s - lo, hi - s))  # > 0 inside (lo, hi), minus the distance outside
+    return np.clip(best, -1.0, 1.0)
+
+
+class GroupThresholds:
+    """Fitted group thresholds bound to the rows of one split: row ``i`` is decided with its group and draw.
+
+    The draws are the same as :func:`apply_thresholds` gives the split in order, so the audit's predictions and
+    every re-decided variant of a row (a counterfactual text, an adversarial candidate) use the row's own group and
+    randomisation: a counterfactual text keeps the group recorded in the data, not the group its words now name.
+    """
+
+    def __init__(self, spec: dict[str, Any], groups: np.ndarray, positive_index: int) -> None:
+        self.spec, self.pos = spec, int(positive_index)
+        self.groups = _known(groups, spec)
+        self.draws = np.random.default_rng(spec.get("seed", 0)).random(len(self.groups))
+        self.description = (f"group thresholds by {spec['column']!r} ({spec['constraint']}); each text is decided "
+                            "with the group and randomisation draw of the test row it came from")
+
+    def decide(self, proba: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Label indices: the favourable label where the row's thresholds say so, else the other (binary)."""
+        s = np.asarray(proba[:, self.pos], dtype=np.float64)
+        fav = self.draws[rows] < _fav_probability(s, self.groups[rows], self.spec)
+        return np.where(fav, self.pos, 1 - self.pos)
+
+    def partition(self, rows: np.ndarray) -> list[tuple[np.ndarray, Any]]:
+        """Rows sharing one favourable set, each with probabilities -> decision scores (argmax = decision)."""
+        parts: dict[tuple, list[int]] = {}
+        for r in rows:
+            g = str(self.groups[r])
+            parts.setdefault((g, _favourable_set(self.spec["groups"][g], float(self.draws[r]))), []).append(int(r))
+        return [(np.asarray(rs), self._scores(fav)) for (_, fav), rs in parts.items()]
+
+    def _scores(self, favourable: tuple[tuple[float, float], ...]) -> Any:
+        def transform(proba: np.ndarray) -> np.ndarray:
+            m = _margin(np.asarray(proba[:, self.pos], dtype=np.float64), favourable)
+            out = np.empty_like(proba)
+            out[:, self.pos], out[:, 1 - self.pos] = (1 + m) / 2, (1 - m) / 2
+            return out
+        return transform
 
 
 def save_thresholds(model_dir: Path, spec: dict[str, Any]) -> None:

@@ -90,7 +90,7 @@ class AdversarialGuard(Guard):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float], ctx: "TrainContext") -> None:
         """Attack round: attack a sample of the training split with the current model and grow the pool."""
-        from rai_ft.checks.robustness import attack_model
+        from rai_ft.robustness.model_attack import attack_predictor
         from rai_ft.robustness.summary import summarize
 
         cfg: AdversarialConfig = self.config  # type: ignore[assignment]
@@ -101,9 +101,9 @@ class AdversarialGuard(Guard):
         rows = np.random.default_rng([cfg.seed, epoch]).choice(len(train), size=min(k, len(train)), replace=False)
         texts = train[TEXT].iloc[rows].tolist()
         labels = [int(y) for y in train[LABEL].iloc[rows]]
-        run = attack_model(ctx.model, ctx.tokenizer, texts, labels, get_recipe(cfg.recipe), ctx.spec.train.max_length,
-                           seed=cfg.seed + epoch, time_budget=cfg.time_budget_seconds, desc=f"adversarial {epoch}",
-                           progress=not ctx.extra.get("quiet", False), search_precision=cfg.search_precision)
+        run = attack_predictor(ctx.predictor(), texts, labels, get_recipe(cfg.recipe), seed=cfg.seed + epoch,
+                               time_budget=cfg.time_budget_seconds, desc=f"adversarial {epoch}",
+                               progress=not ctx.extra.get("quiet", False), search_precision=cfg.search_precision)
         new = [(r.perturbed, r.label) for r in run.results if r.status == "succeeded"]
         self.pool.extend(new)
         s = summarize(run.results)

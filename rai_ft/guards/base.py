@@ -81,8 +81,10 @@ class Guard:
     def save_artifacts(self, model_dir: Any) -> None:
         """Write files the saved model needs at prediction time (e.g. fitted thresholds) into *model_dir*."""
 
-    def postprocess(self, preds: Any, frame: Any) -> Any:
-        """Adjusted test predictions (post-processing mitigation), or None to leave them as they are."""
+    def postprocessor(self, frame: Any, positive_index: int) -> Any:
+        """How the deployed model decides on *frame*'s rows (a
+        :class:`~rai_ft.modeling.predictor.PostProcessor`, e.g. group thresholds), or None for the most probable
+        label. Every check then audits decisions made this way."""
         return None
 
     def findings(self) -> list[Finding]:

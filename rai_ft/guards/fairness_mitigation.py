@@ -24,7 +24,6 @@ from rai_ft.guards.base import Guard, GuardConfig
 from rai_ft.results import Finding
 
 if TYPE_CHECKING:  # pragma: no cover
-    from rai_ft.checks.base import Predictions
     from rai_ft.training.context import TrainContext
 
 __all__ = ["FairnessMitigationGuard", "MitigationConfig", "MSG_NOT_BINARY"]
@@ -91,23 +90,21 @@ class FairnessMitigationGuard(Guard):
         if cfg.method != "threshold_optimizer":
             return
         from rai_ft.fairness.thresholds import fit_thresholds
-        from rai_ft.modeling.inference import predict_proba
 
         val = ctx.data.validation
         pos = ctx.data.positive_index
-        proba = predict_proba(ctx.model, ctx.tokenizer, val[TEXT].tolist(), ctx.spec.train.max_length,
-                              ctx.spec.train.eval_batch_size, desc="fit thresholds", progress=False)
+        proba = ctx.predictor().proba(val[TEXT].tolist(), desc="fit thresholds")
         self.thresholds = fit_thresholds(proba[:, pos], (val[LABEL].to_numpy() == pos).astype(int),
                                          val[self.column].to_numpy(), cfg.constraint, cfg.objective, self.column,
                                          cfg.seed, cfg.min_group_size)
 
-    def postprocess(self, preds: "Predictions", frame: Any) -> "Predictions | None":
-        """Test predictions with the fitted thresholds applied (None for reweighing)."""
+    def postprocessor(self, frame: Any, positive_index: int) -> Any:
+        """The fitted thresholds bound to *frame*'s rows (None for reweighing)."""
         if self.thresholds is None:
             return None
-        from rai_ft.fairness.thresholds import threshold_predictions
+        from rai_ft.fairness.thresholds import GroupThresholds
 
-        return threshold_predictions(preds, frame[self.column].to_numpy(), self.thresholds)
+        return GroupThresholds(self.thresholds, frame[self.column].to_numpy(), positive_index)
 
     def save_artifacts(self, model_dir: Any) -> None:
         """Save the fitted thresholds next to the weights (JSON, no pickle)."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from rai_ft.modeling.predictor import Predictor
+
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
@@ -38,6 +40,11 @@ class TrainContext:
     def train_size(self) -> int:
         """Number of training examples."""
         return len(self.data.train)
+
+    def predictor(self) -> Predictor:
+        """The model being trained, as a :class:`Predictor` (guards score and decide through it)."""
+        return Predictor(self.model, self.tokenizer, self.data.labels, max_length=self.spec.train.max_length,
+                         batch_size=self.spec.train.eval_batch_size)
 
     @property
     def sample_rate(self) -> float:

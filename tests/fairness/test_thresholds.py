@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from rai_ft.errors import SpecError
-from rai_ft.fairness.thresholds import (MSG_DEGENERATE_GROUP, POOLED, apply_thresholds, fit_thresholds,
-                                        pool_small_groups)
+from rai_ft.fairness.thresholds import (MSG_DEGENERATE_GROUP, POOLED, GroupThresholds, apply_thresholds,
+                                        fit_thresholds, pool_small_groups)
 
 
 def scored(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -59,3 +59,25 @@ def test_a_group_with_one_label_is_refused_with_the_fix() -> None:
         fit_thresholds(scores, labels, groups, "demographic_parity", "accuracy_score", "g")
     assert err.value.message == MSG_DEGENERATE_GROUP.format(group="c", column="g")
     assert err.value.field == "guards.fairness_mitigation.min_group_size"
+
+
+@pytest.mark.parametrize("positive", [0, 1])
+def test_decision_scores_agree_with_the_decisions(positive: int) -> None:
+    """The scores an attack reads (per row group) have their argmax exactly where the thresholds decide."""
+    rng = np.random.default_rng(3)
+    spec = {"column": "g", "constraint": "demographic_parity", "seed": 5, "groups": {
+        "up": {"p0": 0.3, "operator0": ">", "threshold0": 0.4, "p1": 0.7, "operator1": ">", "threshold1": 0.6},
+        "down": {"p0": 0.5, "operator0": "<", "threshold0": 0.5, "p1": 0.5, "operator1": ">", "threshold1": 0.8},
+        "never": {"p0": 1.0, "operator0": ">", "threshold0": 2.0, "p1": 0.0, "operator1": ">", "threshold1": 2.0}}}
+    groups = rng.choice(["up", "down", "never"], 300)
+    post = GroupThresholds(spec, groups, positive)
+    p_pos = rng.uniform(0, 1, 300)
+    proba = np.c_[1 - p_pos, p_pos] if positive == 1 else np.c_[p_pos, 1 - p_pos]
+    rows = np.arange(300)
+    decided = post.decide(proba, rows)
+    assert np.array_equal(decided == positive, apply_thresholds(p_pos, groups, spec) == 1)  # same draws per row
+    seen = np.zeros(300, dtype=bool)
+    for part, transform in post.partition(rows):
+        assert np.array_equal(transform(proba[part]).argmax(1), decided[part])
+        seen[part] = True
+    assert seen.all()
