@@ -63,7 +63,16 @@ def conflicting_duplicates(texts: Sequence[str], labels: Sequence[int], max_exam
     dup = [k for k, c in rows.items() if c > 1]
     bad = [k for k in dup if len(seen[k]) > 1]
     return {"duplicated_texts": len(dup), "consistent_texts": len(dup) - len(bad), "conflicting_texts": len(bad),
-            "conflicting_rows": sum(rows[k] for k in bad), "examples": _examples([first[k] for k in bad], max_examples)}
+            "conflicting_rows": sum(rows[k] for k in bad), "exact_conflicting_texts": _exact_conflicts(texts, labels),
+            "examples": _examples([first[k] for k in bad], max_examples)}
+
+
+def _exact_conflicts(texts: Sequence[str], labels: Sequence[int]) -> int:
+    """Distinct texts, compared exactly, that carry more than one label."""
+    seen: dict[str, set[int]] = defaultdict(set)
+    for text, label in zip(texts, labels):
+        seen[text].add(int(label))
+    return sum(len(v) > 1 for v in seen.values())
 
 
 def _spread(values: list[float]) -> float | None:

@@ -114,6 +114,7 @@ def test_conflicting_duplicates_counted_and_consistent_ones_not() -> None:
     d = result.details["duplicates"]
     assert result.metrics["data.conflicting_duplicates"] == 2
     assert (d["consistent_texts"], d["conflicting_rows"]) == (1, 4)
+    assert d["exact_conflicting_texts"] == 1  # "once"; "same text" / "Same text!" conflict only after normalisation
 
 
 def _metamorphic_bundle() -> DataBundle:
