@@ -17,7 +17,8 @@
 What it cannot see: multi-word shortcuts (phrases, templates, word order), shortcuts that live only in the
 validation or test split, features of the text other than words (length, casing, punctuation, encoding
 artefacts), near-duplicates beyond normalisation (paraphrases), label noise without a duplicate to contradict it,
-and intersections of sensitive attributes.
+intersections of sensitive attributes, and whether a flagged token is a legitimate feature of the task or a spurious
+cue (it only says that the token nearly fixes the label).
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ CANNOT_SEE = ["multi-word shortcuts (phrases, templates, word order)",
               "non-word cues (length, casing, punctuation, encoding artefacts)",
               "near-duplicates beyond normalisation (paraphrases)",
               "label noise without a duplicate to contradict it",
-              "intersections of sensitive attributes"]
+              "intersections of sensitive attributes",
+              "whether a flagged token is a legitimate feature of the task or a spurious cue"]
 SPLITS = ("train", "validation", "test")
 
 
