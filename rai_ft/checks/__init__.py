@@ -8,6 +8,7 @@ import traceback
 from rai_ft.checks.attribution import AttributionCheck
 from rai_ft.checks.base import AuditContext, Check, CheckConfig, Predictions
 from rai_ft.checks.counterfactual import CounterfactualCheck
+from rai_ft.checks.data import DataCheck
 from rai_ft.checks.documentation import DocumentationCheck
 from rai_ft.checks.fairness import FairnessCheck
 from rai_ft.checks.performance import PerformanceCheck
@@ -27,10 +28,11 @@ CHECKS: dict[str, type[Check]] = {
     RobustnessCheck.name: RobustnessCheck,
     CounterfactualCheck.name: CounterfactualCheck,
     DocumentationCheck.name: DocumentationCheck,
+    DataCheck.name: DataCheck,
 }
 
 # Checks that run on every audit, whatever the policy says.
-DEFAULT_CHECKS: tuple[str, ...] = ("performance", "fairness", "privacy")
+DEFAULT_CHECKS: tuple[str, ...] = ("performance", "fairness", "privacy", "data")
 
 
 def measured_settings(name: str, config: CheckConfig) -> dict:

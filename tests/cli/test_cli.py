@@ -30,7 +30,7 @@ def test_run_writes_complete_run_directory(run_dir: Path) -> None:
     doc = json.loads((run_dir / "audit.json").read_text())
     assert doc["kind"] == "run" and doc["status"] in {"pass", "warn"}
     assert doc["training"]["steps"] > 0
-    assert set(doc["checks"]) == {"performance", "fairness", "privacy"}
+    assert set(doc["checks"]) == {"performance", "fairness", "privacy", "data"}
     assert doc["model"]["weights_sha256"] and all(len(v) == 64 for v in doc["model"]["weights_sha256"].values())
     assert len(doc["policy"]["sha256"]) == 64 and doc["data"]["files"][0]["sha256"]
     assert doc["environment"]["libraries"]["torch"]

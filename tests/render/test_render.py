@@ -69,3 +69,28 @@ def test_model_card_metadata_parses_with_huggingface_hub(hostile_run: Path) -> N
 def test_card_states_verdict_and_links_audit(hostile_run: Path) -> None:
     text = (hostile_run / "model_card.md").read_text()
     assert "**Policy verdict: PASS" in text and "(audit.json)" in text and "(report.html)" in text
+
+
+def test_data_check_section_renders_from_audit_json(hostile_run: Path) -> None:
+    doc = json.loads((hostile_run / "audit.json").read_text())
+    data = doc["checks"]["data"]
+    assert data["status"] == "ok"
+    html = (hostile_run / "report.html").read_text()
+    assert 'aria-labelledby="data-check"' in html and html.index('id="fairness"') < html.index('id="data-check"')
+    assert "data.shortcut_tokens" in html and "data.group.label_rate_gap" in html
+    for s in data["details"]["shortcuts"]["shortcuts"]:  # the synthetic sentiment words decide the label
+        assert f'<th scope="row">{s["token"]}</th>' in html
+    assert "Data check:" in (hostile_run / "model_card.md").read_text()
+
+
+def test_data_check_section_escapes_example_texts(hostile_run: Path) -> None:
+    from rai_ft.render.html import render_html
+
+    doc = json.loads((hostile_run / "audit.json").read_text())
+    details = doc["checks"]["data"]["details"]
+    details["duplicates"]["examples"] = [EVIL]
+    details["overlap"]["train_test"]["examples"] = [EVIL]
+    details["shortcuts"]["shortcuts"] = [{"token": EVIL, "label": EVIL, "rows": 1, "support": 0.1, "purity": 1.0,
+                                          "label_base_rate": 0.5, "p_value": 0.0}]
+    html = render_html(doc)
+    assert "<script" not in html.lower() and html.count("&lt;script&gt;") >= 3
