@@ -6,13 +6,15 @@ Exit codes: 0 pass (or warn), 1 gate failed, 2 bad input or spec, 3 runtime erro
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import traceback
 from types import ModuleType
+from typing import NoReturn
 
 from rai_ft import __version__
-from rai_ft.errors import EXIT_BAD_INPUT, EXIT_RUNTIME, SpecError
+from rai_ft.errors import EXIT_BAD_INPUT, EXIT_RUNTIME, MSG_DISK_FULL, SpecError
 
 __all__ = ["main", "build_parser", "COMMANDS"]
 
@@ -26,9 +28,16 @@ def _commands() -> dict[str, ModuleType]:
 COMMANDS = ("run", "audit", "gate", "report", "validate", "init")
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """Usage errors are one line too (``rai-ft: error: ...``), exit 2; ``--help`` shows the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"rai-ft: error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="rai-ft",
         description="Fine-tune transformer models under guard and audit them before they ship.",
         epilog="Exit codes: 0 pass or warn, 1 gate failed, 2 bad input/spec, 3 runtime error.",
@@ -55,15 +64,29 @@ def main(argv: list[str] | None = None) -> int:
     except SpecError as exc:
         print(f"rai-ft: error: {exc.one_line()}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as exc:
+        if args.debug:
+            traceback.print_exc()
+        if exc.errno == errno.ENOSPC:
+            where = exc.filename or "the output folder"
+            print(f"rai-ft: runtime error: {MSG_DISK_FULL.format(path=where)}", file=sys.stderr)
+            return EXIT_RUNTIME
+        print(f"rai-ft: runtime error: {_last_line(exc)} (rerun with --debug for the traceback)", file=sys.stderr)
+        return EXIT_RUNTIME
     except KeyboardInterrupt:
         print("rai-ft: interrupted; no report was written", file=sys.stderr)
         return EXIT_RUNTIME
     except Exception as exc:  # noqa: BLE001 - the CLI turns any crash into exit 3 with one line
         if args.debug:
             traceback.print_exc()
-        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        print(f"rai-ft: runtime error: {last} (rerun with --debug for the traceback)", file=sys.stderr)
+        print(f"rai-ft: runtime error: {_last_line(exc)} (rerun with --debug for the traceback)", file=sys.stderr)
         return EXIT_RUNTIME
+
+
+def _last_line(exc: BaseException) -> str:
+    """The exception as one line (type and the first line of its message)."""
+    text = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 if __name__ == "__main__":  # pragma: no cover

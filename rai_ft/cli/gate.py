@@ -15,7 +15,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "gate", help="apply a policy's thresholds to an audit.json; exit 1 if it fails",
         description="Re-evaluate POLICY's thresholds against the metrics recorded in AUDIT_JSON (a file or a run "
-                    "directory). Missing or NaN metrics and crashed checks fail (fail closed). "
+                    "directory). Missing, NaN or infinite metrics and crashed checks fail (fail closed). "
                     "Exit 0 pass/warn, 1 fail, 2 bad input.")
     p.add_argument("audit", metavar="AUDIT_JSON", help="audit.json or the run directory holding it")
     p.add_argument("--policy", "-p", required=True, metavar="POLICY", help="policy YAML")
@@ -32,8 +32,13 @@ def handle(args: argparse.Namespace) -> int:
     from rai_ft.multiseed import gate_across_seeds
     from rai_ft.record import read_audit, write_text_atomic
 
+    from rai_ft.preflight import check_file_arg
+
     doc = read_audit(args.audit)
     policy = load_policy(args.policy)
+    for flag, path in (("--junit", args.junit), ("--summary", args.summary)):
+        if path:
+            check_file_arg(path, flag)  # before anything is printed or written
     measured = {name: c["settings"] for name, c in doc["checks"].items() if "settings" in c}
     if "multi_seed" in doc:  # one model per seed: this policy's thresholds on every seed, aggregated as it says
         result = gate_across_seeds(policy, doc["multi_seed"]["runs"], measured)
