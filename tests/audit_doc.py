@@ -5,8 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 
+def _performance_check() -> dict[str, Any]:
+    """A performance check entry measured with a default policy's settings (so a gate compares its metrics)."""
+    from rai_ft.checks import measured_settings
+    from rai_ft.config import Policy
+
+    settings = measured_settings("performance", Policy.model_validate({"name": "p"}).check_config("performance"))
+    return {"name": "performance", "status": "ok", "metrics": {}, "findings": [], "details": {}, "settings": settings}
+
+
 def minimal_audit(metrics: dict[str, Any] | None = None, run_id: str = "tiny-20260101-000000") -> dict[str, Any]:
-    """A schema-valid audit document with *metrics* and nothing measured besides them."""
+    """A schema-valid audit document with *metrics* (performance measured under default settings)."""
     return {
         "schema_version": "1.0", "run_id": run_id, "kind": "audit", "status": "pass",
         "created_at": "2026-01-01T00:00:00+00:00", "spec": {"name": "tiny"},
@@ -18,7 +27,7 @@ def minimal_audit(metrics: dict[str, Any] | None = None, run_id: str = "tiny-202
                  "provenance": {}},
         "model": {"base": "m", "method": "full", "weights_sha256": {}},
         "training": None,
-        "checks": {},
+        "checks": {"performance": _performance_check()},
         "metrics": dict(metrics or {}),
         "findings": [],
         "guards": {},

@@ -64,23 +64,29 @@ def main(argv: list[str] | None = None) -> int:
     except SpecError as exc:
         print(f"rai-ft: error: {exc.one_line()}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except OSError as exc:
-        if args.debug:
-            traceback.print_exc()
-        if exc.errno == errno.ENOSPC:
-            where = exc.filename or "the output folder"
-            print(f"rai-ft: runtime error: {MSG_DISK_FULL.format(path=where)}", file=sys.stderr)
-            return EXIT_RUNTIME
-        print(f"rai-ft: runtime error: {_last_line(exc)} (rerun with --debug for the traceback)", file=sys.stderr)
-        return EXIT_RUNTIME
     except KeyboardInterrupt:
         print("rai-ft: interrupted; no report was written", file=sys.stderr)
         return EXIT_RUNTIME
     except Exception as exc:  # noqa: BLE001 - the CLI turns any crash into exit 3 with one line
         if args.debug:
             traceback.print_exc()
-        print(f"rai-ft: runtime error: {_last_line(exc)} (rerun with --debug for the traceback)", file=sys.stderr)
+        full = _disk_full(exc)
+        if full is not None:
+            print(f"rai-ft: runtime error: {MSG_DISK_FULL.format(path=full)}", file=sys.stderr)
+        else:
+            print(f"rai-ft: runtime error: {_last_line(exc)} (rerun with --debug for the traceback)", file=sys.stderr)
         return EXIT_RUNTIME
+
+
+def _disk_full(exc: BaseException | None) -> str | None:
+    """Where a write failed for want of space (ENOSPC, also as wrapped by safetensors/torch), else None."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if getattr(exc, "errno", None) == errno.ENOSPC or "No space left on device" in str(exc):
+            return str(getattr(exc, "filename", None) or "the run directory")
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def _last_line(exc: BaseException) -> str:

@@ -791,12 +791,14 @@ def _(w):
 
 
 # The gate fails closed (exit 1) on a metric that is not a finite number; the reason is printed on stdout.
-for _label, _raw in [("infinity", "Infinity"), ("minus-infinity", "-Infinity"), ("nan", "NaN"), ("null", "null")]:
-    def _nonfinite(w, raw=_raw):
+for _label, _raw, _why in [("infinity", "Infinity", "inf (not a finite number)"),
+                           ("minus-infinity", "-Infinity", "-inf (not a finite number)"),
+                           ("nan", "NaN", "missing or not measurable"), ("null", "null", "missing or not measurable")]:
+    def _nonfinite(w, raw=_raw, why=_why):
         text = json.dumps(minimal_audit({"performance.accuracy": 0.5})).replace(
             '"performance.accuracy": 0.5', f'"performance.accuracy": {raw}')
-        return ["gate", str(w.audit_json({}, text)), "--policy", str(w.policy)], ["FAIL", "performance.accuracy",
-                                                                                  "failing closed"]
+        return ["gate", str(w.audit_json({}, text)), "--policy", str(w.policy)], [
+            "FAIL  performance.accuracy", f"{why}; failing closed", "gate: FAIL"]
     case(f"gate-metric-{_label}", code=1)(_nonfinite)
 
 
