@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -300,8 +301,10 @@ def run(spec_path: str | Path, output_root: str | Path = "reports", quiet: bool 
                                     else ""), quiet)
     location = resolve_base(spec.model.base)
     tokenizer = load_tokenizer(location, spec.model.revision)
-    with reserved_run_dir(Path(output_root), spec.name) as final, \
-            tracked_run(spec, Path(output_root), final.name, enabled=distributed.is_main()) as tracker:
+    # rank 0 claims the run directory; the other ranks only train and write nothing
+    claim = reserved_run_dir(Path(output_root), spec.name) if distributed.is_main() else nullcontext(
+        Path(output_root) / spec.name)
+    with claim as final, tracked_run(spec, Path(output_root), final.name, enabled=distributed.is_main()) as tracker:
         if tracker is not None:
             _log(f"tracking: {', '.join(b.name for b in tracker.backends)} ({json.dumps(tracker.record())})", quiet)
         final, doc = _run_tracked(prep, data, guards, location, tokenizer, final, output_root, quiet, tracker)
