@@ -128,3 +128,30 @@ def test_validate_finds_what_run_would(tmp_path, tiny_spec, capsys) -> None:
     assert "--output" in capsys.readouterr().err
     assert main(["validate", str(tiny_spec), "--output", str(tmp_path / "reports")]) == 0
     assert "model " in capsys.readouterr().out
+
+
+def test_read_only_folders_are_refused_by_every_writing_command(tmp_path, tiny_spec, capsys) -> None:
+    import json as _json
+
+    from rai_ft.cli import main
+    from tests.audit_doc import minimal_audit
+
+    run = tmp_path / "ro" / "run"
+    run.mkdir(parents=True)
+    (run / "audit.json").write_text(_json.dumps(minimal_audit({"performance.accuracy": 0.9})))
+    policy = tmp_path / "p.yaml"
+    policy.write_text("name: p\nthresholds:\n  - metric: performance.accuracy\n    min: 0.1\n")
+    subprocess.run(["mount", "--bind", str(tmp_path / "ro"), str(tmp_path / "ro")], capture_output=True)
+    proc = subprocess.run(["mount", "-o", "remount,bind,ro", str(tmp_path / "ro")], capture_output=True)
+    if proc.returncode != 0:
+        subprocess.run(["umount", str(tmp_path / "ro")], capture_output=True)
+        pytest.skip("cannot make a read-only bind mount here")
+    try:
+        for argv, flag in ([["run", str(tiny_spec), "--output", str(run.parent / "reports")], "--output"],
+                           [["report", str(run)], "RUN_DIR"], [["init", str(run.parent / "proj")], "DIR"],
+                           [["gate", str(run), "--policy", str(policy), "--junit", str(run / "j.xml")], "--junit"]):
+            assert main(argv) == 2, argv
+            err = capsys.readouterr().err.strip().splitlines()
+            assert len(err) == 1 and f"{flag}: cannot write to" in err[0] and "Read-only file system" in err[0]
+    finally:
+        subprocess.run(["umount", "-l", str(tmp_path / "ro")], capture_output=True)

@@ -6,13 +6,14 @@ Each problem is a one-line :class:`~rai_ft.errors.SpecError` naming the data fil
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pandas as pd
 
 from rai_ft.errors import MSG_EMPTY_TEXT, MSG_TOO_FEW_ROWS, MSG_TOO_MANY_LABELS, SpecError
 
 __all__ = ["MAX_LABELS", "split_sizes", "rows_needed", "check_split_sizes", "check_label_cardinality",
-           "check_texts"]
+           "check_sample_caps", "check_texts"]
 
 MAX_LABELS = 100  # more distinct labels than this is an id or free-text column picked by mistake
 
@@ -49,6 +50,15 @@ def check_label_cardinality(labels: pd.Series, column: str, where: str) -> None:
     if count > MAX_LABELS or (count > 10 and 2 * count > rows):
         raise SpecError(MSG_TOO_MANY_LABELS.format(column=column, count=count, rows=rows, limit=MAX_LABELS),
                         file=where, field="data.label")
+
+
+def check_sample_caps(sample: Any, n_labels: int) -> None:
+    """A ``data.sample`` cap below the number of labels cannot keep one row per label (a stratified subset)."""
+    for name in ("train", "validation", "test"):
+        cap = getattr(sample, name)
+        if cap is not None and cap < n_labels:
+            raise SpecError(f"{cap} row(s) cannot hold one row per label; the data has {n_labels} labels",
+                            field=f"data.sample.{name}")
 
 
 def check_texts(df: pd.DataFrame, columns: list[str], where: str) -> None:

@@ -18,7 +18,7 @@ from sklearn.model_selection import train_test_split
 from rai_ft.config.loading import in_spec
 from rai_ft.config.spec import DataConfig, Spec
 from rai_ft.data.builtin import load_builtin
-from rai_ft.data.checks import check_label_cardinality, check_split_sizes, check_texts
+from rai_ft.data.checks import check_label_cardinality, check_sample_caps, check_split_sizes, check_texts
 from rai_ft.errors import (
     MSG_EMPTY_DATASET,
     MSG_FILE_NOT_FOUND,
@@ -233,6 +233,8 @@ def _load_data(spec: Spec) -> DataBundle:
             files.append({"path": str(path), "sha256": sha256_file(path), "split": name})
         train, val, test = parts
         provenance = {"source": "explicit files"}
+    check_sample_caps(cfg.sample, len(set(train["__raw_label__"]) | set(val["__raw_label__"])
+                                     | set(test["__raw_label__"])))
     train = _cap(train, cfg.sample.train, split_seed)
     val = _cap(val, cfg.sample.validation, split_seed)
     test = _cap(test, cfg.sample.test, split_seed)

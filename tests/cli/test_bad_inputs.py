@@ -567,11 +567,18 @@ def _(w):
     return w.spec(), ["privacy_ledger.json", "privacy ledger is corrupt"]
 
 
+@spec_case("sample-below-label-count")
+def _(w):
+    df = make_sentiment_frame(60); df["label"] = [f"l{i % 3}" for i in range(60)]
+    return w.spec_on(w.data(df), positive_label=None, sample={"test": 2}), ["spec.yaml:", "data.sample.test",
+                                                                             "3 labels"]
+
+
 # ---- run's own flags ----------------------------------------------------------------------------------------------
 
 @case("run-seeds-zero")
 def _(w):
-    return ["run", str(w.spec()), "--seeds", "0", "-o", str(w.out)], ["--seeds", "between 1 and 20"]
+    return ["run", str(w.spec()), "--seeds", "0", "-o", str(w.out)], ["--seeds: must be between 1 and 20"]
 
 
 @case("run-seeds-text")
@@ -854,6 +861,13 @@ def _(w):
 @case("validate-kind-bogus")
 def _(w):
     return ["validate", str(w.spec()), "--kind", "both"], ["--kind"]
+
+
+@case("gate-summary-not-utf8")
+def _(w):
+    (w.root / "sum.md").write_bytes(b"caf\xe9")
+    return ["gate", str(w.audit_json({"performance.accuracy": 0.9})), "--policy", str(w.policy), "--summary",
+            str(w.root / "sum.md")], ["sum.md", "--summary", "UTF-8"]
 
 
 @case("init-into-a-file")
