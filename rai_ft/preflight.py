@@ -8,12 +8,11 @@ written (a probe file in the output folder is created and removed at once). Ever
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rai_ft.config.loading import in_spec
 from rai_ft.errors import (
@@ -22,7 +21,9 @@ from rai_ft.errors import (
     MSG_OUTPUT_IS_FILE,
     SpecError,
 )
-from rai_ft.modeling.inspect import ModelFiles, check_base, check_model_folder
+
+if TYPE_CHECKING:  # rai_ft.modeling imports torch: only pre-flight of a model needs it, not gate/report/init
+    from rai_ft.modeling.inspect import ModelFiles
 
 __all__ = ["Checked", "preflight", "check_output", "check_file_arg", "position_limit"]
 
@@ -35,8 +36,7 @@ class Checked:
     """What pre-flight established: the loaded data and the model that will be used."""
 
     data: Any = None
-    model: ModelFiles | None = None
-    notes: list[str] = field(default_factory=list)
+    model: "ModelFiles | None" = None
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -85,7 +85,7 @@ def position_limit(config: dict[str, Any]) -> int | None:
     return None
 
 
-def _check_max_length(spec: Any, files: ModelFiles) -> None:
+def _check_max_length(spec: Any, files: "ModelFiles") -> None:
     limit = position_limit(files.config)
     if limit is None:
         return
@@ -109,6 +109,7 @@ def preflight(prep: Any, output: str | Path | None = None, model_dir: str | Path
         base: Check the spec's ``model.base`` (ignored when *model_dir* is given).
     """
     from rai_ft.data.loading import load_data
+    from rai_ft.modeling.inspect import check_base, check_model_folder
 
     spec = prep.spec
     checked = Checked()

@@ -155,3 +155,14 @@ def test_read_only_folders_are_refused_by_every_writing_command(tmp_path, tiny_s
             assert len(err) == 1 and f"{flag}: cannot write to" in err[0] and "Read-only file system" in err[0]
     finally:
         subprocess.run(["umount", "-l", str(tmp_path / "ro")], capture_output=True)
+
+
+def test_a_relative_path_in_an_existing_folder_is_a_path_not_a_hub_id(tmp_path, monkeypatch) -> None:
+    from rai_ft.modeling.inspect import check_base
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "models").mkdir()
+    with pytest.raises(SpecError, match="model folder not found: models/bert"):
+        check_base("models/bert", None, False)
+    with pytest.raises(SpecError, match="Hugging Face cache"):  # no such folder: it can only be a hub id
+        check_base("someorg/bert", None, False)

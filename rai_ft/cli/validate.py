@@ -52,7 +52,7 @@ def handle(args: argparse.Namespace) -> int:
     checked = preflight(prep, output=args.output, model_dir=args.model, data=not args.no_data)  # what run checks
     line = f"ok: spec {prep.spec.name!r} with policy {prep.policy.name!r} ({prep.policy_path})"
     if checked.model is not None:
-        line += f"; model {checked.model.location}"
+        line += f"; model {args.model or prep.spec.model.base}"
     data = checked.data
     if data is not None:
         line += f"; data {len(data.train)}/{len(data.validation)}/{len(data.test)} rows, labels {data.labels}"

@@ -143,8 +143,9 @@ def check_base(base: str, revision: str | None, allow_pickle: bool, flag: str = 
 
     if base.startswith("builtin:"):
         return check_model_folder(resolve_base(base), flag, allow_pickle)
-    if Path(base).expanduser().exists() or not _looks_like_hub_id(base):
-        return check_model_folder(base, flag, allow_pickle)
+    path = Path(base).expanduser()
+    if path.exists() or not _looks_like_hub_id(base) or (path.parent != Path(".") and path.parent.is_dir()):
+        return check_model_folder(base, flag, allow_pickle)  # a path (``models/x`` where models/ exists is one too)
     return _hub_model(base, revision, flag)
 
 

@@ -291,6 +291,13 @@ def _(w):
     return _yaml_edit(w, "model", "base", "./no/such/model"), ["spec.yaml:", "model.base", "not found"]
 
 
+@spec_case("base-missing-path-in-existing-folder")
+def _(w):
+    (w.root / "models").mkdir()
+    return _yaml_edit(w, "model", "base", str(w.root / "models" / "bert")), ["spec.yaml:", "model.base",
+                                                                             "model folder not found"]
+
+
 @spec_case("base-hub-id-offline")
 def _(w):
     return _yaml_edit(w, "model", "base", "someorg/somemodel"), ["spec.yaml:", "model.base", "Hugging Face cache"]
