@@ -32,6 +32,24 @@ __all__ = [
     "MSG_BAD_YAML",
     "MSG_UNSAFE_WEIGHTS",
     "MSG_MODEL_LOAD",
+    "MSG_DUPLICATE_KEY",
+    "MSG_OUTPUT_IS_FILE",
+    "MSG_NOT_WRITABLE",
+    "MSG_LEDGER_CORRUPT",
+    "MSG_MODEL_NOT_FOUND",
+    "MSG_MODEL_IS_FILE",
+    "MSG_MODEL_EMPTY",
+    "MSG_MODEL_RUN_DIR",
+    "MSG_MODEL_NO_CONFIG",
+    "MSG_MODEL_NO_WEIGHTS",
+    "MSG_MODEL_BAD_FILE",
+    "MSG_HUB_OFFLINE",
+    "MSG_MAX_LENGTH",
+    "MSG_TOO_FEW_ROWS",
+    "MSG_TOO_MANY_LABELS",
+    "MSG_EMPTY_TEXT",
+    "MSG_IS_A_DIRECTORY",
+    "MSG_DISK_FULL",
 ]
 
 EXIT_PASS = 0
@@ -55,6 +73,29 @@ MSG_UNSAFE_WEIGHTS = (
     "{path} has no safetensors weights; set model.allow_pickle: true to load pickled weights you trust"
 )
 MSG_MODEL_LOAD = "cannot load model {base!r}: {detail}"
+MSG_OUTPUT_IS_FILE = "{path} is a file; {flag} needs a folder"
+MSG_NOT_WRITABLE = "cannot write to {path}: {reason}"
+MSG_LEDGER_CORRUPT = ("privacy ledger is corrupt ({detail}); it records the ε spent on each data set, so repair or "
+                      "move it rather than train past it")
+MSG_MODEL_NOT_FOUND = "model folder not found: {path}"
+MSG_MODEL_IS_FILE = "{path} is a file, not a model folder"
+MSG_MODEL_EMPTY = "{path} is an empty folder; a model folder holds config.json and *.safetensors weights"
+MSG_MODEL_RUN_DIR = "{path} is a run directory, not a model folder; point at its model folder: {model}"
+MSG_MODEL_NO_CONFIG = "{path} has no config.json (nor adapter_config.json); not a Hugging Face model folder"
+MSG_MODEL_NO_WEIGHTS = "{path} has no weights (*.safetensors)"
+MSG_MODEL_BAD_FILE = "{path} is corrupt: {detail}"
+MSG_HUB_OFFLINE = ("{base!r} is neither a local folder nor in the Hugging Face cache, and the hub cannot be used "
+                   "({why}); download it while online or give a local model folder")
+MSG_MAX_LENGTH = "{value} exceeds the model's position limit of {limit} tokens ({source})"
+MSG_TOO_FEW_ROWS = ("{n} row(s) are too few for the splits (validation {validation:g}, test {test:g}): train, "
+                    "validation and test each need at least {need} row(s), one per label, so the data needs at "
+                    "least {total} rows")
+MSG_TOO_MANY_LABELS = ("label column {column!r} has {count} distinct values in {rows} rows; is it an id column? "
+                       "(at most {limit} labels, and on average at least 2 rows per label)")
+MSG_EMPTY_TEXT = "text column {column!r} is empty in every row"
+MSG_IS_A_DIRECTORY = "{path} is a directory; {flag} needs a file name"
+MSG_DISK_FULL = "no space left on device writing {path}; nothing partial was kept"
+MSG_DUPLICATE_KEY = "duplicate key (first on line {first}, again on line {second}); YAML would keep the last silently"
 
 
 class RaiFtError(Exception):

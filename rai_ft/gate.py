@@ -1,6 +1,6 @@
 """The gate: a policy's thresholds applied to an audit's metrics, failing closed.
 
-A threshold whose metric is missing, ``null`` or NaN fails (whatever its severity: an unmeasured
+A threshold whose metric is missing, ``null``, NaN, infinite or not a number fails (whatever its severity: an unmeasured
 risk is not a pass), and so does one whose producing check crashed. Output as a dict for
 audit.json, JUnit XML for CI, and a markdown summary for a CI job page.
 """
@@ -8,6 +8,7 @@ audit.json, JUnit XML for CI, and a markdown summary for a CI job page.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any, Iterable
 from xml.sax.saxutils import escape, quoteattr
 
@@ -22,6 +23,13 @@ def _producer(metric: str) -> str:
     from rai_ft.config.policy import producer_of
 
     return producer_of(metric) or metric.split(".", 1)[0]
+
+
+def _number(value: Any) -> float | None:
+    """*value* as a float, or None when it is not a number at all (a string, a bool, a list, null)."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_" or not isinstance(value, numbers.Real):
+        return None
+    return float(value)
 
 
 def worst_status(statuses: Iterable[str]) -> str:
@@ -85,9 +93,13 @@ def evaluate_gate(policy: Policy, metrics: dict[str, Any], check_status: dict[st
             value = None
         elif mismatch is not None:
             verdict, reason = "fail", mismatch
-        elif value is None or (isinstance(value, float) and math.isnan(value)):
+        elif _number(value) is None or math.isnan(_number(value)):  # type: ignore[arg-type]
             what = "metric" if th.use == "value" else f"{th.use.replace('_', ' ')} of the metric (no interval)"
             verdict, reason = "fail", f"{what} missing or not measurable; failing closed"
+            value = None
+        elif not math.isfinite(_number(value)):  # type: ignore[arg-type]
+            what = "metric" if th.use == "value" else th.use.replace("_", " ") + " of the metric"
+            verdict, reason = "fail", f"{what} is {_number(value)} (not a finite number); failing closed"
             value = None
         else:
             value = float(value)

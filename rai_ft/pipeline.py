@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,7 +21,7 @@ from rai_ft import SCHEMA_VERSION
 from rai_ft.checks import AuditContext, Predictions, run_checks
 from rai_ft.checks.fairness import INTERSECTION_SEP, WORST
 from rai_ft.config import Policy, Spec, load_policy, load_spec
-from rai_ft.data.loading import LABEL, TEXT, DataBundle, load_data, sha256_file
+from rai_ft.data.loading import LABEL, TEXT, DataBundle, sha256_file
 from rai_ft.errors import SpecError
 from rai_ft.gate import evaluate_gate
 from rai_ft.fairness.effect import TARGETED, mitigation_effect
@@ -28,7 +29,9 @@ from rai_ft.guards import GUARDS, build_guards
 from rai_ft.modeling.predictor import Predictor
 from rai_ft.multiseed import MSG_SEEDS_DISAGREE, gate_across_seeds, seed_run_entry, spread
 from rai_ft.privacy.pii import mask_strings
-from rai_ft.record import AUDIT_FILE, environment, sanitize, staged_run_dir, validate_audit, write_text_atomic
+from rai_ft.preflight import preflight
+from rai_ft.record import (AUDIT_FILE, environment, reserved_run_dir, sanitize, staged_run_dir, validate_audit,
+                           write_text_atomic)
 from rai_ft.render import CARD_FILE, REPORT_FILE, render_card, render_html
 from rai_ft.results import Finding
 from rai_ft.tracking import tracked_run
@@ -37,7 +40,7 @@ from rai_ft.training import distributed
 # Sections of audit.json that can hold text drawn from the data; every string in them has its PII masked.
 DATA_DERIVED = ("checks", "findings", "guards", "mitigation", "multi_seed")
 
-__all__ = ["Prepared", "prepare", "run", "audit", "check_policy_against_spec", "new_run_dir"]
+__all__ = ["Prepared", "prepare", "run", "audit", "check_policy_against_spec"]
 
 
 @dataclass
@@ -69,17 +72,6 @@ def prepare(spec_path: str | Path, policy_override: str | Path | None = None) ->
     policy = load_policy(policy_path)
     check_policy_against_spec(policy, policy_path, spec)
     return Prepared(spec, policy, policy_path)
-
-
-def new_run_dir(output_root: Path, name: str) -> Path:
-    """A fresh run directory path ``<root>/<name>-<UTC time>`` (suffixed if taken)."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    candidate = output_root / f"{name}-{stamp}"
-    n = 2
-    while candidate.exists():
-        candidate = output_root / f"{name}-{stamp}-{n}"
-        n += 1
-    return candidate
 
 
 def _predictor(model: Any, tokenizer: Any, data: DataBundle, spec: Spec, model_labels: list[str] | None = None,
@@ -303,14 +295,16 @@ def run(spec_path: str | Path, output_root: str | Path = "reports", quiet: bool 
         prep.spec.train = train.model_copy(update={"seeds": [train.seed + i for i in range(n_seeds)]})
     spec = prep.spec
     guards = build_guards(prep.policy.guards)
-    data = load_data(spec)
+    data = preflight(prep, output=output_root).data  # every input and the output folder, before any work
     _log(f"data: {len(data.train)} train / {len(data.validation)} validation / {len(data.test)} test, "
          f"labels {data.labels}" + (f"; {distributed.world_size()} processes" if distributed.world_size() > 1
                                     else ""), quiet)
     location = resolve_base(spec.model.base)
     tokenizer = load_tokenizer(location, spec.model.revision)
-    final = new_run_dir(Path(output_root), spec.name)
-    with tracked_run(spec, Path(output_root), final.name, enabled=distributed.is_main()) as tracker:
+    # rank 0 claims the run directory; the other ranks only train and write nothing
+    claim = reserved_run_dir(Path(output_root), spec.name) if distributed.is_main() else nullcontext(
+        Path(output_root) / spec.name)
+    with claim as final, tracked_run(spec, Path(output_root), final.name, enabled=distributed.is_main()) as tracker:
         if tracker is not None:
             _log(f"tracking: {', '.join(b.name for b in tracker.backends)} ({json.dumps(tracker.record())})", quiet)
         final, doc = _run_tracked(prep, data, guards, location, tokenizer, final, output_root, quiet, tracker)
@@ -420,7 +414,8 @@ def _run_tracked(prep: Prepared, data: DataBundle, guards: list[Any], location: 
                             primary.guards, ledger, primary.mitigation, tracker.record() if tracker else None,
                             others=[(out, info) for out, info in zip(outcomes, infos)] if len(seeds) > 1 else None)
         _write_outputs(tmp, doc)
-    append_entry(Path(output_root), final.name, data.fingerprint, eps, delta, terms[0][2])
+        # in the ledger before the run directory appears: a failed write (a full disk) leaves neither
+        append_entry(Path(output_root), final.name, data.fingerprint, eps, delta, terms[0][2])
     return final, doc
 
 
@@ -442,8 +437,8 @@ def audit(spec_path: str | Path, model_dir: str | Path, output_root: str | Path 
     if spec.train.seeds and len(spec.train.seeds) > 1:
         raise SpecError("train.seeds trains one model per seed; rai-ft audit audits one existing model (drop seeds)",
                         field="train.seeds", file=spec.source_file)
+    data = preflight(prep, output=output_root, model_dir=model_dir).data
     seed_everything(spec.train.seed)  # the checks' own seeds are in the policy; this pins deterministic kernels
-    data = load_data(spec)
     model, tokenizer, meta = load_saved_model(model_dir, labels=data.labels, allow_pickle=spec.model.allow_pickle)
     raw = _predictor(model, tokenizer, data, spec, list(meta.get("model_labels", meta["labels"])))
     predictor, mitigation = raw, None
@@ -461,12 +456,12 @@ def audit(spec_path: str | Path, model_dir: str | Path, output_root: str | Path 
         mitigation = _mitigation_record(prep, data, replace(preds, y_pred=raw.decide(preds.proba)), results,
                                         "threshold_optimizer",
                                         {k: thresholds[k] for k in ("constraint", "objective", "column")}, None)
-    final = new_run_dir(Path(output_root), f"{spec.name}-audit")
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     model_info = {"base": meta.get("base", str(model_dir)), "method": meta.get("method", "external"),
                   "dir": str(Path(model_dir).resolve()), "weights_sha256": weights_sha256(Path(model_dir)),
                   "trainable_parameters": trainable, "total_parameters": sum(p.numel() for p in model.parameters())}
-    with tracked_run(spec, Path(output_root), final.name) as tracker:
+    with reserved_run_dir(Path(output_root), f"{spec.name}-audit") as final, \
+            tracked_run(spec, Path(output_root), final.name) as tracker:
         with staged_run_dir(final) as tmp:
             doc = _build_record("audit", final, prep, data, model_info, None, results, [], mitigation=mitigation,
                                 tracking=tracker.record() if tracker else None)

@@ -11,6 +11,7 @@ import platform
 import shutil
 import sys
 import tempfile
+from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any, Iterator
 import numpy as np
 
 __all__ = ["AUDIT_FILE", "environment", "sanitize", "validate_audit", "write_text_atomic", "read_audit",
-           "staged_run_dir", "AuditSchemaError"]
+           "staged_run_dir", "reserved_run_dir", "AuditSchemaError"]
 
 AUDIT_FILE = "audit.json"
 _LIBRARIES = ("rai-ft", "torch", "transformers", "peft", "datasets", "fairlearn", "scikit-learn", "numpy",
@@ -156,16 +157,63 @@ def read_audit(path: str | Path) -> dict[str, Any]:
     return doc
 
 
+def _reservation(final: Path) -> Path:
+    """The hidden folder a run directory is staged in (and reserved by) until it is complete."""
+    return final.parent / f".{final.name}.partial"
+
+
+def _reserve(root: Path, name: str) -> Path:
+    """Claim ``<root>/<name>-<UTC time>[-n]``: mkdir of its staging folder is atomic, so concurrent runs never share one.
+
+    The name is checked *after* the claim: a run that committed the same name before the claim is seen then.
+    """
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    n = 1
+    while True:
+        candidate = root / (f"{name}-{stamp}" if n == 1 else f"{name}-{stamp}-{n}")
+        n += 1
+        try:
+            os.mkdir(_reservation(candidate))
+        except FileExistsError:
+            continue
+        if candidate.exists():
+            os.rmdir(_reservation(candidate))
+            continue
+        return candidate
+
+
+@contextlib.contextmanager
+def reserved_run_dir(root: Path, name: str) -> Iterator[Path]:
+    """Yield a fresh run directory path under *root*, reserved for this process until the block ends.
+
+    Whatever the block does not commit (:func:`staged_run_dir`) is removed on the way out, and so is *root* when this
+    run created it and left it empty: a failed or interrupted run leaves nothing behind.
+    """
+    created = not root.exists()
+    root.mkdir(parents=True, exist_ok=True)
+    final = _reserve(root, name)
+    try:
+        yield final
+    finally:
+        shutil.rmtree(_reservation(final), ignore_errors=True)
+        if created and not final.exists():
+            with contextlib.suppress(OSError):
+                root.rmdir()  # only if empty
+
+
 @contextlib.contextmanager
 def staged_run_dir(final: Path) -> Iterator[Path]:
     """Yield a temporary folder beside *final*; rename it to *final* only if the block succeeds.
 
-    A failed or interrupted run leaves no half-written report directory behind.
+    A failed or interrupted run leaves no half-written report directory behind. The folder is the one
+    :func:`reserved_run_dir` claimed, if it did.
     """
     if final.exists():
         raise FileExistsError(f"{final} already exists; choose another --output or run name")
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
+    reserved = _reservation(final)
+    tmp = reserved if reserved.is_dir() else Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial",
+                                                                   dir=final.parent))
     try:
         yield tmp
         os.chmod(tmp, 0o777 & ~_umask())

@@ -1,9 +1,12 @@
-"""The gate: pass / warn / fail per threshold, failing closed on missing, NaN or crashed metrics."""
+"""The gate: pass / warn / fail per threshold, failing closed on missing, NaN, infinite or crashed metrics."""
 
 from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
 
 from rai_ft.config.policy import Policy
 from rai_ft.gate import evaluate_gate, gate_to_junit, gate_to_markdown
@@ -107,3 +110,35 @@ def test_a_metric_measured_under_other_settings_fails_with_the_reason(tmp_path) 
     assert evaluate_gate(policy, metrics, measured=same)["status"] == "pass"
     assert evaluate_gate(policy, metrics, measured={})["status"] == "fail"  # no record of how: fail closed
     assert evaluate_gate(policy, metrics)["status"] == "pass"  # the run's own gate: same policy, not compared
+
+
+@pytest.mark.parametrize("value", [math.inf, -math.inf, np.float64("inf")])
+def test_infinity_fails_closed_with_the_reason(value) -> None:
+    for bound in ({"min": 0.7}, {"max": 0.7}):
+        policy = _policy({"metric": "performance.accuracy", **bound, "severity": "warn"})
+        result = evaluate_gate(policy, {"performance.accuracy": value})
+        assert result["status"] == "fail"
+        assert "not a finite number" in result["results"][0]["reason"] and result["results"][0]["value"] is None
+
+
+def test_a_value_that_is_not_a_number_fails_closed() -> None:
+    policy = _policy({"metric": "performance.accuracy", "min": 0.0})
+    for value in ("0.9", True, [0.9]):
+        assert evaluate_gate(policy, {"performance.accuracy": value})["status"] == "fail"
+    assert evaluate_gate(policy, {"performance.accuracy": np.float32(0.9)})["status"] == "pass"
+
+
+def test_gate_cli_fails_closed_on_infinity_in_audit_json(tmp_path, capsys) -> None:
+    import json
+
+    from rai_ft.cli import main
+    from tests.audit_doc import minimal_audit
+
+    audit = tmp_path / "audit.json"
+    audit.write_text(json.dumps(minimal_audit({"performance.accuracy": math.inf})))  # json writes Infinity
+    assert "Infinity" in audit.read_text()
+    policy = tmp_path / "p.yaml"
+    policy.write_text("name: p\nthresholds:\n  - metric: performance.accuracy\n    min: 0.7\n")
+    assert main(["gate", str(audit), "--policy", str(policy)]) == 1
+    out = capsys.readouterr().out
+    assert "inf (not a finite number); failing closed" in out and "meets" not in out

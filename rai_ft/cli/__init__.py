@@ -6,13 +6,19 @@ Exit codes: 0 pass (or warn), 1 gate failed, 2 bad input or spec, 3 runtime erro
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import os
+import signal
 import sys
+import threading
 import traceback
+import warnings
 from types import ModuleType
+from typing import Any, Iterator, NoReturn
 
 from rai_ft import __version__
-from rai_ft.errors import EXIT_BAD_INPUT, EXIT_RUNTIME, SpecError
+from rai_ft.errors import EXIT_BAD_INPUT, EXIT_GATE_FAILED, EXIT_PASS, EXIT_RUNTIME, MSG_DISK_FULL, SpecError
 
 __all__ = ["main", "build_parser", "COMMANDS"]
 
@@ -26,9 +32,16 @@ def _commands() -> dict[str, ModuleType]:
 COMMANDS = ("run", "audit", "gate", "report", "validate", "init")
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """Usage errors are one line too (``rai-ft: error: ...``), exit 2; ``--help`` shows the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"rai-ft: error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="rai-ft",
         description="Fine-tune transformer models under guard and audit them before they ship.",
         epilog="Exit codes: 0 pass or warn, 1 gate failed, 2 bad input/spec, 3 runtime error.",
@@ -50,20 +63,71 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT
     handler = _commands()[args.command].handle
+    with _sigterm_as_interrupt(), warnings.catch_warnings(record=True) as caught:
+        code = _handle(handler, args)
+    if code in (EXIT_PASS, EXIT_GATE_FAILED):  # a command that ran shows its warnings; an error is one line only
+        for w in caught:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return code
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every staging folder is cleaned up on the way out."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _handle(handler: Any, args: argparse.Namespace) -> int:
+    """Run one subcommand; every failure becomes one line on stderr and an exit code."""
     try:
         return handler(args)
     except SpecError as exc:
         print(f"rai-ft: error: {exc.one_line()}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("rai-ft: interrupted; no report was written", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        what = "terminated" if isinstance(exc, _Terminated) else "interrupted"
+        print(f"rai-ft: {what}; no report was written", file=sys.stderr)
         return EXIT_RUNTIME
     except Exception as exc:  # noqa: BLE001 - the CLI turns any crash into exit 3 with one line
         if args.debug:
             traceback.print_exc()
-        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        print(f"rai-ft: runtime error: {last} (rerun with --debug for the traceback)", file=sys.stderr)
+        full = _disk_full(exc)
+        if full is not None:
+            print(f"rai-ft: runtime error: {MSG_DISK_FULL.format(path=full)}", file=sys.stderr)
+        else:
+            print(f"rai-ft: runtime error: {_last_line(exc)} (rerun with --debug for the traceback)", file=sys.stderr)
         return EXIT_RUNTIME
+
+
+def _disk_full(exc: BaseException | None) -> str | None:
+    """Where a write failed for want of space (ENOSPC, also as wrapped by safetensors/torch), else None."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if getattr(exc, "errno", None) == errno.ENOSPC or "No space left on device" in str(exc):
+            return str(getattr(exc, "filename", None) or "the run directory")
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _last_line(exc: BaseException) -> str:
+    """The exception as one line (type and the first line of its message)."""
+    text = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -44,6 +44,9 @@ def handle(args: argparse.Namespace) -> int:
     root = Path(args.dir)
     if root.exists() and not root.is_dir():
         raise SpecError("not a folder", file=root)
+    from rai_ft.preflight import check_output
+
+    check_output(root, "DIR")
     written, kept = scaffold(root, args.force)
     for p in written:
         print(f"wrote  {p}")

@@ -19,8 +19,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Render and print the paths."""
+    from rai_ft.preflight import check_output
     from rai_ft.render import render_run_dir
 
+    if Path(args.run_dir).is_dir():
+        check_output(args.run_dir, "RUN_DIR")  # it is rewritten in place: writable, before anything is rendered
     html, card = render_run_dir(Path(args.run_dir))
     print(f"report: {html}")
     print(f"card:   {card}")

@@ -29,7 +29,7 @@ def handle(args: argparse.Namespace) -> int:
     from rai_ft.pipeline import run
 
     if args.seeds is not None and not 1 <= args.seeds <= 20:
-        raise SpecError("--seeds must be between 1 and 20", field="--seeds")
+        raise SpecError("must be between 1 and 20", field="--seeds")
     run_dir, doc = run(args.spec, args.output, quiet=args.quiet, policy_override=args.policy, n_seeds=args.seeds)
     if doc is None:  # a non-zero rank of a multi-process launch: it trained; rank 0 reports
         return 0

@@ -14,15 +14,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "validate", help="validate a spec (with its policy and data columns) or a policy",
         description="Exit 0 if FILE is a valid spec or policy, 2 with a one-line reason naming the file and field "
-                    "if not. A spec's policy is validated too, and its data is loaded to check the columns.")
+                    "if not. A spec's policy is validated too, its model is looked at (config.json, weights, position limit; "
+                    "nothing is loaded) and its data is loaded to check columns, labels and split sizes: the checks "
+                    "rai-ft run makes before training.")
     p.add_argument("file", metavar="FILE", help="spec or policy YAML")
     p.add_argument("--kind", choices=("auto", "spec", "policy"), default="auto", help="what FILE is (default: auto)")
     p.add_argument("--no-data", action="store_true", help="do not load the spec's data to check columns")
+    p.add_argument("--output", "-o", metavar="DIR", default=None,
+                   help="also check that DIR (what rai-ft run --output would get) is a writable folder whose "
+                        "privacy ledger parses")
+    p.add_argument("--model", "-m", metavar="DIR", default=None,
+                   help="check this model folder as rai-ft audit --model would (instead of the spec's model.base)")
 
 
 def detect_kind(data: dict) -> str:
     """'policy' if the mapping looks like a policy, else 'spec'."""
-    return "policy" if {"thresholds", "guards", "checks"} & set(data) or "data" not in data else "spec"
+    keys = set(data)
+    if {"thresholds", "guards", "checks"} & keys:
+        return "policy"
+    return "spec" if {"data", "model", "train", "policy", "tracking"} & keys else "policy"
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -36,12 +46,15 @@ def handle(args: argparse.Namespace) -> int:
         return EXIT_PASS
     from rai_ft.pipeline import prepare
 
-    prep = prepare(args.file)
-    line = f"ok: spec {prep.spec.name!r} with policy {prep.policy.name!r} ({prep.policy_path})"
-    if not args.no_data:
-        from rai_ft.data.loading import load_data
+    from rai_ft.preflight import preflight
 
-        data = load_data(prep.spec)
+    prep = prepare(args.file)
+    checked = preflight(prep, output=args.output, model_dir=args.model, data=not args.no_data)  # what run checks
+    line = f"ok: spec {prep.spec.name!r} with policy {prep.policy.name!r} ({prep.policy_path})"
+    if checked.model is not None:
+        line += f"; model {args.model or prep.spec.model.base}"
+    data = checked.data
+    if data is not None:
         line += f"; data {len(data.train)}/{len(data.validation)}/{len(data.test)} rows, labels {data.labels}"
     print(line)
     return EXIT_PASS

@@ -2,23 +2,53 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Iterator, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from rai_ft.errors import MSG_BAD_YAML, MSG_FILE_NOT_FOUND, MSG_NOT_UTF8, MSG_UNKNOWN_KEY, SpecError
+from rai_ft.errors import MSG_BAD_YAML, MSG_DUPLICATE_KEY, MSG_FILE_NOT_FOUND, MSG_NOT_UTF8, MSG_UNKNOWN_KEY, SpecError
 
-__all__ = ["StrictModel", "read_yaml", "load_model_file", "validation_error_to_spec_error"]
+__all__ = ["StrictModel", "read_yaml", "load_model_file", "validation_error_to_spec_error", "in_spec", "yaml_line"]
 
 M = TypeVar("M", bound=BaseModel)
 
 
 class StrictModel(BaseModel):
-    """Base of every config model: unknown keys are errors, never silently ignored."""
+    """Base of every config model: unknown keys are errors, never silently ignored; numbers must be finite."""
 
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
+
+
+def _duplicate_key(node: yaml.Node, path: tuple[Any, ...] = ()) -> tuple[str, int, int] | None:
+    """(field path, first line, second line) of the first key that appears twice in one mapping, or None."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                line = key.start_mark.line + 1
+                if key.value in seen:
+                    return _loc_to_path(path + (key.value,)), seen[key.value], line
+                seen[key.value] = line
+            found = _duplicate_key(value, path + (getattr(key, "value", "?"),))
+            if found:
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            found = _duplicate_key(item, path + (i,))
+            if found:
+                return found
+    return None
+
+
+def _refuse_duplicate_keys(text: str, path: Path) -> None:
+    """YAML keeps the last of two equal keys silently; rai-ft refuses them, naming both lines."""
+    found = _duplicate_key(yaml.compose(text, Loader=yaml.SafeLoader))
+    if found:
+        field, first, second = found
+        raise SpecError(MSG_DUPLICATE_KEY.format(first=first, second=second), file=path, field=field, line=second)
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
@@ -28,6 +58,8 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         SpecError: the file is missing, not UTF-8, not YAML, or not a mapping.
     """
     p = Path(path)
+    if p.is_dir():
+        raise SpecError("a folder, not a YAML file", file=p)
     if not p.is_file():
         raise SpecError(MSG_FILE_NOT_FOUND.format(path=p), file=p)
     raw = p.read_bytes()
@@ -42,6 +74,7 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         where = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise SpecError(MSG_BAD_YAML.format(detail=f"{where}{problem}"), file=p) from None
+    _refuse_duplicate_keys(text, p)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -111,3 +144,19 @@ def load_model_file(path: str | Path, model: type[M]) -> M:
     except ValidationError as exc:
         text = Path(path).read_text(encoding="utf-8")
         raise validation_error_to_spec_error(exc, path, text) from None
+
+
+@contextlib.contextmanager
+def in_spec(spec: Any) -> Iterator[None]:
+    """Name *spec*'s file and the line of the error's field when a SpecError names no file (nor a CLI flag)."""
+    try:
+        yield
+    except SpecError as err:
+        if err.file is None and spec.source_file and not (err.field or "").startswith("--"):
+            loc = tuple(err.field.split(".")) if err.field else ()
+            try:
+                text = Path(spec.source_file).read_text(encoding="utf-8")
+            except OSError:
+                text = None
+            raise err.locate(spec.source_file, yaml_line(text, loc) if loc and text else None) from None
+        raise

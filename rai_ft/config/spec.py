@@ -23,6 +23,8 @@ __all__ = [
     "load_spec",
 ]
 
+MAX_NAME_LENGTH = 100  # <name>-<stamp>-audit-<n> and the hidden staging prefix stay under 255 bytes
+
 ADAPTER_METHODS = ("lora", "ia3", "prompt", "prefix", "adalora", "bitfit", "full")
 
 # Which optional adapter fields each method understands; anything else set explicitly is an error.
@@ -177,7 +179,8 @@ class TrackingConfig(StrictModel):
 class Spec(StrictModel):
     """One audited fine-tuning run."""
 
-    name: str = Field(..., min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    name: str = Field(..., min_length=1, max_length=MAX_NAME_LENGTH, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+                      description="Run name: the run directory is <name>-<UTC time>, so it must fit a file name.")
     description: str = ""
     model: ModelConfig = Field(default_factory=ModelConfig)
     data: DataConfig

@@ -15,8 +15,10 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from rai_ft.config.loading import in_spec
 from rai_ft.config.spec import DataConfig, Spec
 from rai_ft.data.builtin import load_builtin
+from rai_ft.data.checks import check_label_cardinality, check_sample_caps, check_split_sizes, check_texts
 from rai_ft.errors import (
     MSG_EMPTY_DATASET,
     MSG_FILE_NOT_FOUND,
@@ -81,7 +83,11 @@ def read_table(path: Path) -> pd.DataFrame:
         raise SpecError(MSG_FILE_NOT_FOUND.format(path=path), file=path)
     suffix = path.suffix.lower()
     if suffix == ".parquet":
-        return pd.read_parquet(path)
+        try:
+            return pd.read_parquet(path)
+        except Exception as exc:  # noqa: BLE001 - pyarrow raises its own types for a corrupt or truncated file
+            detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise SpecError(f"cannot parse parquet file: {detail}", file=path) from None
     raw = path.read_bytes()
     try:
         raw.decode("utf-8")
@@ -101,12 +107,18 @@ def read_table(path: Path) -> pd.DataFrame:
 
 
 def _read_hub(name: str) -> pd.DataFrame:
-    try:
-        from datasets import load_dataset
+    """A hub data set's train split; offline, only the local cache is tried (no retries, no noise)."""
+    from rai_ft.modeling.inspect import hub_offline, offline_mode, quiet_hub
 
-        ds = load_dataset(name, split="train")
+    why = hub_offline()
+    try:
+        with quiet_hub(), offline_mode(why is not None):
+            from datasets import load_dataset
+
+            ds = load_dataset(name, split="train")
     except Exception as exc:  # noqa: BLE001 - offline or unknown ids surface as one line
-        raise SpecError(f"cannot load hub data set {name!r}: {str(exc).splitlines()[0]}", field="data.source") from None
+        detail = (str(exc).splitlines() or [type(exc).__name__])[0] + (f"; {why}" if why else "")
+        raise SpecError(f"cannot load hub data set {name!r}: {detail}", field="data.source") from None
     return ds.to_pandas()
 
 
@@ -123,6 +135,7 @@ def _check_frame(df: pd.DataFrame, cfg: DataConfig, where: str) -> pd.DataFrame:
     n_nan = int(df[cfg.label].isna().sum())
     if n_nan:
         raise SpecError(MSG_LABEL_NAN.format(column=cfg.label, count=n_nan), file=where, field="data.label")
+    check_texts(df, cfg.text_columns, where)
     out = pd.DataFrame(index=df.index)
     texts = [df[c].fillna("").astype(str) for c in cfg.text_columns]
     out[TEXT] = texts[0] if len(texts) == 1 else pd.concat(texts, axis=1).agg(TEXT_JOIN.join, axis=1)
@@ -142,6 +155,7 @@ def _check_groups(frame: pd.DataFrame, cfg: DataConfig, where: str) -> None:
     labels = frame["__raw_label__"].unique()
     if len(labels) < 2:
         raise SpecError(MSG_ONE_CLASS.format(column=cfg.label, value=labels[0]), file=where, field="data.label")
+    check_label_cardinality(frame["__raw_label__"], cfg.label, where)
     for col in cfg.sensitive:
         groups = frame[col].unique()
         if len(groups) < 2:
@@ -160,8 +174,25 @@ def _cap(frame: pd.DataFrame, n: int | None, seed: int) -> pd.DataFrame:
     return part.reset_index(drop=True)
 
 
+def _data_path(spec: Spec, value: str, field: str) -> Path:
+    """The data file a spec names; a missing one is reported at the spec's key (the caller adds file and line)."""
+    path = spec.resolve_path(value)
+    if not path.is_file():
+        what = "a folder, not a file"
+        raise SpecError(f"{what}: {path}" if path.is_dir() else MSG_FILE_NOT_FOUND.format(path=path), field=field)
+    return path
+
+
 def load_data(spec: Spec) -> DataBundle:
-    """Load the spec's data, validate it, and split it (stratified, seeded)."""
+    """Load the spec's data, validate it, and split it (stratified, seeded).
+
+    Errors about a spec key (a missing file, an unknown built-in) name the spec file and the key's line.
+    """
+    with in_spec(spec):
+        return _load_data(spec)
+
+
+def _load_data(spec: Spec) -> DataBundle:
     cfg = spec.data
     files: list[dict[str, Any]] = []
     provenance: dict[str, Any] = {}
@@ -179,13 +210,14 @@ def load_data(spec: Spec) -> DataBundle:
             files = [{"path": cfg.source, "sha256": None}]
             provenance = {"source": cfg.source}
         else:
-            path = spec.resolve_path(cfg.source)
+            path = _data_path(spec, cfg.source, "data.source")
             where = str(path)
             raw = read_table(path)
             files = [{"path": str(path), "sha256": sha256_file(path)}]
             provenance = {"source": str(path)}
         frame = _check_frame(raw, cfg, where)
         _check_groups(frame, cfg, where)
+        check_split_sizes(frame, frame["__raw_label__"].nunique(), cfg.split.validation, cfg.split.test, where)
         rest, test = train_test_split(frame, test_size=cfg.split.test, random_state=split_seed,
                                       stratify=_stratify(frame))
         val_frac = cfg.split.validation / (1 - cfg.split.test)
@@ -193,7 +225,7 @@ def load_data(spec: Spec) -> DataBundle:
     else:
         parts = []
         for name in ("train", "validation", "test"):
-            path = spec.resolve_path(getattr(cfg, name))
+            path = _data_path(spec, getattr(cfg, name), f"data.{name}")
             frame = _check_frame(read_table(path), cfg, str(path))
             if name == "train":
                 _check_groups(frame, cfg, str(path))
@@ -201,6 +233,8 @@ def load_data(spec: Spec) -> DataBundle:
             files.append({"path": str(path), "sha256": sha256_file(path), "split": name})
         train, val, test = parts
         provenance = {"source": "explicit files"}
+    check_sample_caps(cfg.sample, len(set(train["__raw_label__"]) | set(val["__raw_label__"])
+                                     | set(test["__raw_label__"])))
     train = _cap(train, cfg.sample.train, split_seed)
     val = _cap(val, cfg.sample.validation, split_seed)
     test = _cap(test, cfg.sample.test, split_seed)
@@ -208,7 +242,7 @@ def load_data(spec: Spec) -> DataBundle:
     if cfg.positive_label is not None:
         if cfg.positive_label not in labels:
             raise SpecError(f"positive_label {cfg.positive_label!r} is not a label value; labels: {labels}",
-                            file=spec.source_file, field="data.positive_label")
+                            field="data.positive_label")
         pos = labels.index(cfg.positive_label)
     else:
         pos = len(labels) - 1 if len(labels) == 2 else 0

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+from rai_ft.errors import MSG_LEDGER_CORRUPT, SpecError
 from rai_ft.record import write_text_atomic
 
 __all__ = ["LEDGER_FILE", "read_ledger", "cumulative", "append_entry"]
@@ -25,9 +26,18 @@ LEDGER_FILE = "privacy_ledger.json"
 def read_ledger(root: Path) -> list[dict[str, Any]]:
     """All entries of the ledger in *root* (empty if there is none)."""
     path = root / LEDGER_FILE
-    if not path.is_file():
+    if not path.exists():
         return []
-    return list(json.loads(path.read_text(encoding="utf-8")).get("entries", []))
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SpecError(MSG_LEDGER_CORRUPT.format(detail=str(exc).splitlines()[0]), file=path) from None
+    entries = doc.get("entries") if isinstance(doc, dict) else None
+    if not isinstance(entries, list) or not all(isinstance(e, dict) and isinstance(e.get("fingerprint"), str)
+                                                and "epsilon" in e for e in entries):
+        raise SpecError(MSG_LEDGER_CORRUPT.format(detail="expected {\"entries\": [...]} with a fingerprint and "
+                                                  "epsilon in each entry"), file=path)
+    return list(entries)
 
 
 def cumulative(entries: list[dict[str, Any]], fingerprint: str, epsilon: float | None, delta: float | None

@@ -142,7 +142,7 @@ def test_runtime_error_is_exit_3_without_partial_report(tmp_path, tiny_spec, cap
     code = main(["run", str(tiny_spec), "--output", str(tmp_path / "reports"), "--quiet"])
     err = capsys.readouterr().err
     assert code == 3 and "disk on fire" in err and "Traceback" not in err
-    assert run_dirs(tmp_path / "reports") == [] and not any((tmp_path / "reports").glob(".*partial"))
+    assert not (tmp_path / "reports").exists()  # the run created the folder and kept nothing, so it is gone too
 
 
 def test_every_command_has_help() -> None:
