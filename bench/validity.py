@@ -21,7 +21,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 import yaml
@@ -93,8 +93,8 @@ class Sizes:
     epochs: int
 
 
-FULL_SIZES = Sizes(skew_train=600, skew_test_per_group=200, trigger_train=600, test_cap=400, validation=150,
-                   memo_train=160, memo_epochs=(15, 2), attacked=60, epochs=3)
+FULL_SIZES = Sizes(skew_train=400, skew_test_per_group=120, trigger_train=400, test_cap=160, validation=100,
+                   memo_train=128, memo_epochs=(12, 2), attacked=40, epochs=3)
 QUICK_SIZES = Sizes(skew_train=160, skew_test_per_group=40, trigger_train=160, test_cap=120, validation=40,
                     memo_train=32, memo_epochs=(4, 1), attacked=10, epochs=1)
 
@@ -348,16 +348,30 @@ def context_lines(docs: dict[str, dict[str, dict]]) -> list[str]:
     return lines
 
 
-def build(zoo: Zoo) -> tuple[list[dict[str, Any]], dict[str, dict[str, dict]]]:
-    """Train and audit every member; returns the table rows and the docs by defect."""
+def write_tables(docs: dict[str, dict[str, dict]], start: float, quick: bool) -> None:
+    """Write the table of the pairs finished so far (called after each pair, so a cut-short run still reports)."""
+    rows = [r for d in CRITERIA if d in docs for r in rows_for(d, docs[d])]
+    rows += [robustness_row(docs["brittle"])] if "brittle" in docs else []
+    minutes = (time.perf_counter() - start) / 60
+    lines = ["# Validity zoo", "", f"Command: `PYTHONPATH=. .venv/bin/python {' '.join(sys.argv)}` ({minutes:.1f} min; "
+             f"pairs done: {', '.join(docs)})", ""] + table(rows) + context_lines(docs)
+    write_result("validity", lines, quick)
+    write_json("validity", {"rows": rows, "minutes": minutes,
+                            "metrics": {d: {k: doc["metrics"] for k, doc in p.items()} for d, p in docs.items()}}, quick)
+
+
+def build(zoo: Zoo, report: Callable[[dict[str, dict[str, dict]]], None]) -> None:
+    """Train and audit every pair, reporting after each."""
     gendered, other = train_pool()
     train, val, held_out = trigger_sets(zoo, other)
     docs = {"group skew": group_skew(zoo, gendered)}
+    report(docs)
     docs["trigger token"], clean_dir = trigger_token(zoo, train, val)
-    docs["memorised small training set"] = memorisation(zoo, held_out)
+    report(docs)
     docs["brittle"] = brittleness(zoo, val, clean_dir)
-    rows = [r for d in CRITERIA for r in rows_for(d, docs[d])] + [robustness_row(docs["brittle"])]
-    return rows, docs
+    report(docs)
+    docs["memorised small training set"] = memorisation(zoo, held_out)
+    report(docs)
 
 
 def main() -> None:
@@ -368,14 +382,8 @@ def main() -> None:
         sys.exit(f"bench: {SST2} not found (the benchmark needs ../shared/data/sst2)")
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="rai-ft-validity-") as tmp:
-        rows, docs = build(Zoo(Path(tmp), QUICK_SIZES if args.quick else FULL_SIZES))
-    minutes = (time.perf_counter() - start) / 60
-    lines = ["# Validity zoo", "", f"Command: `PYTHONPATH=. .venv/bin/python {' '.join(sys.argv)}` ({minutes:.1f} min)",
-             ""] + table(rows) + context_lines(docs)
-    write_result("validity", lines, args.quick)
-    write_json("validity", {"rows": rows, "minutes": minutes,
-                            "metrics": {d: {k: doc["metrics"] for k, doc in p.items()} for d, p in docs.items()}},
-               args.quick)
+        build(Zoo(Path(tmp), QUICK_SIZES if args.quick else FULL_SIZES),
+              lambda docs: write_tables(docs, start, args.quick))
 
 
 if __name__ == "__main__":
