@@ -70,7 +70,7 @@ CRITERIA: dict[str, list[Criterion]] = {
     ],
     "memorised small training set": [
         Criterion("privacy", "privacy.mia_auc", 0.60,
-                  "policies/strict|private|high-risk.yaml = the check's warn finding"),
+                  "policies/strict, private, high-risk.yaml = the check's warn finding"),
     ],
 }
 # robustness is judged by ranking: the brittle model's success rate must exceed its twin's by this margin
