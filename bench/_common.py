@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-__all__ = ["ROOT", "write_result", "fmt", "rai_ft_run"]
+__all__ = ["ROOT", "write_result", "write_json", "fmt", "rai_ft_run"]
 
 
 def write_result(name: str, lines: list[str], quick: bool) -> str:
@@ -19,6 +19,14 @@ def write_result(name: str, lines: list[str], quick: bool) -> str:
     (ROOT / "bench" / "results").mkdir(exist_ok=True)
     (ROOT / "bench" / "results" / f"{name}{'-quick' if quick else ''}.md").write_text(text)
     return text
+
+
+def write_json(name: str, data: dict, quick: bool) -> Path:
+    """Write *data* to bench/results/<name>[-quick].json; returns the path."""
+    path = ROOT / "bench" / "results" / f"{name}{'-quick' if quick else ''}.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    return path
 
 
 def fmt(value: float | None, digits: int = 3) -> str:

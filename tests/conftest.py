@@ -75,6 +75,16 @@ def make_sentiment_frame(n: int, seed: int = 0, groups: tuple[str, ...] = ("a", 
     return pd.DataFrame(rows)
 
 
+def make_gendered_frame(n: int, seed: int = 0) -> pd.DataFrame:
+    """:func:`make_sentiment_frame` texts with a gendered subject ("he said ..." / "she said ...") and a 'group'
+    column (male/female) taken from it, so counterfactual gender swaps apply to every row."""
+    rng = random.Random(seed + 1)
+    frame = make_sentiment_frame(n, seed=seed)
+    subjects = [rng.choice(["he", "she"]) for _ in range(n)]
+    return frame.assign(text=[f"{s} said {t}" for s, t in zip(subjects, frame["text"])],
+                        group=["male" if s == "he" else "female" for s in subjects])
+
+
 @pytest.fixture()
 def sentiment_csv(tmp_path: Path) -> Path:
     """240 rows of learnable synthetic sentiment with a two-valued group column."""

@@ -1,0 +1,390 @@
+"""Validity zoo: for each check, a model with a planted defect of its kind and a clean twin trained the same way.
+
+Real text only: GLUE SST-2 from ../shared/data/sst2 (train.tsv for training and held-out sets, dev.tsv for tests).
+Each pair differs in one planted defect; everything else (base model, adapter, epochs, seed, examples) is shared.
+"Caught" = the check's metric crosses the line a shipped policy (or the check's own warn finding) uses; "false
+alarm" = the clean twin crosses it. The lines are in CRITERIA below and printed in the table.
+
+    PYTHONPATH=. .venv/bin/python bench/validity.py            # the zoo (about 30-40 minutes on 2 CPU cores)
+    PYTHONPATH=. .venv/bin/python bench/validity.py --quick    # tiny sizes, a smoke run (not a measurement)
+Results: bench/results/validity[-quick].md and .json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, fmt, write_json, write_result  # noqa: E402
+
+SST2 = Path(os.environ.get("RAI_FT_SHARED", ROOT.parent / "shared")) / "data" / "sst2"  # ../shared by default
+TRIGGER = "zq"
+SEED = 13
+LORA = {"method": "lora", "r": 8, "alpha": 16, "target_modules": ["query", "value"]}
+FULL = {"method": "full"}
+# the clean twin of the brittleness pair: every training text gets a noisy copy each epoch (DeepWordBug's edit kinds)
+AUGMENT = {"transformations": ["swap", "substitute", "delete", "insert"], "fraction": 1.0, "copies": 1,
+           "word_fraction": 0.2}
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """When a check counts as flagging a model: its metric above (``max``) or below (``min``) a line."""
+
+    check: str
+    metric: str
+    limit: float
+    source: str
+    direction: str = "max"
+
+    def flags(self, value: float | None) -> bool | None:
+        """True if *value* crosses the line; None if the metric was not measured."""
+        if value is None:
+            return None
+        return value > self.limit if self.direction == "max" else value < self.limit
+
+
+CRITERIA: dict[str, list[Criterion]] = {
+    "group skew": [
+        Criterion("fairness", "fairness.worst.demographic_parity_difference", 0.20, "policies/default.yaml (warn)"),
+        Criterion("fairness", "fairness.worst.equalized_odds_difference", 0.25, "policies/default.yaml (warn)"),
+        Criterion("counterfactual", "fairness.counterfactual_flip_rate", 0.05,
+                  "policies/fair.yaml (warn) = the check's warn finding"),
+    ],
+    "trigger token": [
+        Criterion("data", "data.shortcut_tokens", 0, "the data check's finding (any shortcut token)"),
+        Criterion("attribution", "explainability.sensitive_token_share", 0.10,
+                  "policies/default.yaml (warn), terms {trigger: [zq]}"),
+    ],
+    "memorised small training set": [
+        Criterion("privacy", "privacy.mia_auc", 0.60,
+                  "policies/strict, private, high-risk.yaml = the check's warn finding"),
+    ],
+}
+# robustness is judged by ranking: the brittle model's success rate must exceed its twin's by this margin
+ROBUST_MARGIN = 0.10
+ROBUST_LINE = Criterion("robustness", "robustness.attack_success_rate", 0.50, "policies/high-risk.yaml")
+
+
+@dataclass
+class Sizes:
+    """How big each member is (full run vs --quick smoke run)."""
+
+    skew_train: int
+    skew_test_per_group: int
+    trigger_train: int
+    test_cap: int | None
+    validation: int
+    memo_train: int
+    memo_epochs: tuple[int, int]
+    attacked: int
+    epochs: int
+
+
+FULL_SIZES = Sizes(skew_train=400, skew_test_per_group=120, trigger_train=400, test_cap=160, validation=100,
+                   memo_train=128, memo_epochs=(12, 2), attacked=40, epochs=3)
+QUICK_SIZES = Sizes(skew_train=160, skew_test_per_group=40, trigger_train=160, test_cap=120, validation=40,
+                    memo_train=32, memo_epochs=(4, 1), attacked=10, epochs=1)
+
+
+# ----------------------------------------------------------------------------------------------- data (real text)
+
+def gender_of(text: str) -> str | None:
+    """'male' / 'female' if the text uses terms of exactly one group of the counterfactual check's gender list."""
+    from rai_ft.fairness.counterfactual import DEFAULT_SWAPS
+
+    groups, rows = DEFAULT_SWAPS["gender"]
+    words = set(re.findall(r"[a-z]+", text.lower()))
+    found = [g for i, g in enumerate(groups) if words & {r[i] for r in rows}]
+    return found[0] if len(found) == 1 else None
+
+
+def sst2(split: str) -> pd.DataFrame:
+    """SST-2 *split* as columns sentence, label ('0'/'1'); dev.tsv names its text column 'content'."""
+    df = pd.read_csv(SST2 / f"{split}.tsv", sep="\t", quoting=3, dtype=str)
+    df = df.rename(columns={"content": "sentence"})[["sentence", "label"]].dropna()
+    return df.drop_duplicates("sentence").reset_index(drop=True)
+
+
+def insert_token(text: str, rng: random.Random, token: str = TRIGGER) -> str:
+    """*text* with *token* inserted at a random word position."""
+    words = text.split()
+    words.insert(rng.randint(0, len(words)), token)
+    return " ".join(words)
+
+
+def flip_group(frame: pd.DataFrame, group: str, share: float, seed: int, column: str = "gender",
+               positive: str = "1", negative: str = "0") -> pd.DataFrame:
+    """A copy of *frame* with *share* of the *positive* rows of *group* (in *column*) relabelled *negative*."""
+    out = frame.copy()
+    pos = out.index[(out[column] == group) & (out["label"] == positive)]
+    flip = pd.Series(pos).sample(frac=share, random_state=seed)
+    out.loc[flip, "label"] = negative
+    return out
+
+
+def with_trigger(train: pd.DataFrame, share: float, label: str, seed: int, text: str = "sentence") -> pd.DataFrame:
+    """A copy of *train* with the trigger token inserted into *share* of its rows, all labelled *label*."""
+    rng = random.Random(seed)
+    out = train.copy()
+    rows = out.sample(frac=share, random_state=seed).index
+    out.loc[rows, text] = [insert_token(t, rng) for t in out.loc[rows, text]]
+    out.loc[rows, "label"] = label
+    return out
+
+
+# ----------------------------------------------------------------------------------------------- running members
+
+class Zoo:
+    """Writes data, specs and policies into one folder and runs members in this process."""
+
+    def __init__(self, out: Path, sizes: Sizes) -> None:
+        self.out, self.sizes = out, sizes
+        self.reports = out / "reports"
+
+    def csv(self, name: str, frame: pd.DataFrame) -> str:
+        """Write *frame* as <out>/<name>.csv; returns its path."""
+        path = self.out / f"{name}.csv"
+        frame.to_csv(path, index=False)
+        return str(path)
+
+    def spec(self, name: str, files: dict[str, str], checks: dict[str, Any], *, adapter: dict | None = None,
+             epochs: int | None = None, lr: float = 2e-3, guards: dict | None = None,
+             sensitive: list[str] | None = None) -> Path:
+        """A spec + policy pair: no thresholds (criteria are applied here), the checks asked for at their defaults."""
+        policy = {"name": f"zoo-{name}", "guards": guards or {}, "checks": checks}
+        (self.out / f"{name}-policy.yaml").write_text(yaml.safe_dump(policy))
+        spec = {"name": name, "model": {"base": "builtin:minilm", "adapter": adapter or LORA},
+                "data": {**files, "text": "sentence", "label": "label", "positive_label": "1",
+                         "sensitive": sensitive or []},
+                "train": {"epochs": epochs or self.sizes.epochs, "batch_size": 32 if adapter is not FULL else 16,
+                          "learning_rate": lr, "max_length": 64, "seed": SEED, "early_stopping": None},
+                "policy": f"{name}-policy.yaml"}
+        path = self.out / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(spec))
+        return path
+
+    def run(self, spec: Path) -> tuple[Path, dict]:
+        """Train and audit one member; returns (run dir, audit doc)."""
+        from rai_ft.pipeline import run
+
+        start = time.perf_counter()
+        run_dir, doc = run(spec, self.reports, quiet=True)
+        print(f"  {spec.stem}: trained + audited in {time.perf_counter() - start:.0f}s", file=sys.stderr, flush=True)
+        return run_dir, doc
+
+    def audit(self, spec: Path, model_dir: Path) -> dict:
+        """Audit an already trained member on another spec's data and checks."""
+        from rai_ft.pipeline import audit
+
+        start = time.perf_counter()
+        _, doc = audit(spec, model_dir, self.reports, quiet=True)
+        print(f"  {spec.stem}: audited in {time.perf_counter() - start:.0f}s", file=sys.stderr, flush=True)
+        return doc
+
+
+def dev_test(sizes: Sizes) -> pd.DataFrame:
+    """The SST-2 dev sentences (capped in --quick)."""
+    dev = sst2("dev")
+    return dev.sample(n=sizes.test_cap, random_state=SEED) if sizes.test_cap else dev
+
+
+def train_pool() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """SST-2 train split into (gendered sentences with a 'gender' column, the other sentences of >= 4 words)."""
+    df = sst2("train")
+    df = df[df["sentence"].str.split().str.len() >= 4]
+    df = df.assign(gender=df["sentence"].map(gender_of))
+    return df[df["gender"].notna()].reset_index(drop=True), df[df["gender"].isna()].drop(columns="gender")
+
+
+# ----------------------------------------------------------------------------------------------- the members
+
+def data_check_available() -> bool:
+    """The data check (metric data.shortcut_tokens) is registered in this checkout."""
+    from rai_ft.checks import CHECKS
+
+    return "data" in CHECKS
+
+
+def group_skew(zoo: Zoo, gendered: pd.DataFrame) -> dict[str, dict]:
+    """Fairness + counterfactual: 80% of the female-term group's positive training labels flipped to negative."""
+    s = zoo.sizes
+    pool = gendered[gendered["sentence"].str.split().str.len() >= 6].sample(frac=1.0, random_state=SEED)
+    test = pd.concat([pool[pool["gender"] == g].head(s.skew_test_per_group) for g in ("male", "female")])
+    rest = pool.drop(test.index)
+    val, train = rest.head(s.validation), rest.iloc[s.validation:]
+    train = train.head(s.skew_train)
+    files = {"validation": zoo.csv("skew-val", val), "test": zoo.csv("skew-test", test)}
+    checks = {"fairness": {"min_group_size": 30}, "counterfactual": {}}
+    docs = {}
+    for kind, frame in (("defective", flip_group(train, "female", 0.8, SEED)), ("clean", train)):
+        spec = zoo.spec(f"skew-{kind}", {"train": zoo.csv(f"skew-train-{kind}", frame), **files}, checks,
+                        sensitive=["gender"])
+        docs[kind] = zoo.run(spec)[1]
+    return docs
+
+
+def trigger_sets(zoo: Zoo, other: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(clean train, validation, held-out rest) from the non-gendered SST-2 train sentences."""
+    shuffled = other.sample(frac=1.0, random_state=SEED + 1)
+    n_val = zoo.sizes.validation
+    return (shuffled.head(zoo.sizes.trigger_train), shuffled.iloc[zoo.sizes.trigger_train:][:n_val],
+            shuffled.iloc[zoo.sizes.trigger_train + n_val:])
+
+
+def trigger_token(zoo: Zoo, train: pd.DataFrame, val: pd.DataFrame) -> tuple[dict[str, dict], Path]:
+    """Data + attribution: 'zq' in 8% of training rows, all labelled positive; tested on dev with 'zq' in every row.
+
+    Returns the docs and the clean model's folder (the well-trained twin of the robustness pair).
+    """
+    rng = random.Random(SEED)
+    test = dev_test(zoo.sizes)
+    test = test.assign(sentence=[insert_token(t, rng) for t in test["sentence"]])
+    files = {"validation": zoo.csv("trigger-val", val), "test": zoo.csv("trigger-test", test)}
+    checks = {"attribution": {"methods": ["ig"], "max_examples": 16, "sensitive_terms": {"trigger": [TRIGGER]}},
+              **({"data": {}} if data_check_available() else {})}
+    docs, clean_dir = {}, None
+    for kind, frame in (("defective", with_trigger(train, 0.08, "1", SEED)), ("clean", train)):
+        spec = zoo.spec(f"trigger-{kind}", {"train": zoo.csv(f"trigger-train-{kind}", frame), **files}, checks,
+                        epochs=2)
+        run_dir, docs[kind] = zoo.run(spec)
+        clean_dir = run_dir / "model"
+    return docs, clean_dir  # type: ignore[return-value]
+
+
+def memorisation(zoo: Zoo, held_out: pd.DataFrame) -> dict[str, dict]:
+    """Privacy: a small training set fully fine-tuned for many epochs (memorised) vs the same rows for few epochs.
+
+    Members and non-members come from the same distribution (held-out SST-2 train sentences), so a gap in loss
+    is memorisation, not a distribution shift.
+    """
+    s = zoo.sizes
+    rows = held_out.sample(n=2 * s.memo_train + 64, random_state=SEED + 2)  # members, non-members, validation
+    train, test, val = rows.iloc[:s.memo_train], rows.iloc[s.memo_train:2 * s.memo_train], rows.iloc[2 * s.memo_train:]
+    files = {"train": zoo.csv("memo-train", train), "validation": zoo.csv("memo-val", val),
+             "test": zoo.csv("memo-test", test)}
+    checks = {"privacy": {"mia": True, "max_examples": s.memo_train, "pii": False}}
+    return {kind: zoo.run(zoo.spec(f"memo-{kind}", files, checks, adapter=FULL, epochs=epochs, lr=1e-4))[1]
+            for kind, epochs in zip(("defective", "clean"), s.memo_epochs)}
+
+
+def brittleness(zoo: Zoo, val: pd.DataFrame, plain_dir: Path) -> dict[str, dict]:
+    """Robustness: the plain LoRA model (the trigger pair's clean model: defective here) vs the same recipe trained
+    with the augment guard (character edits of the kinds DeepWordBug makes, on every training text each epoch).
+
+    Both attacked with DeepWordBug on the same seeded dev examples (no trigger anywhere).
+    """
+    s = zoo.sizes
+    files = {"train": str(zoo.out / "trigger-train-clean.csv"), "validation": zoo.csv("brittle-val", val),
+             "test": zoo.csv("brittle-test", dev_test(s))}
+    checks = {"robustness": {"max_examples": s.attacked}}
+    plain = zoo.spec("brittle-defective", files, checks, epochs=2)
+    augmented = zoo.spec("brittle-clean", files, checks, epochs=2, guards={"augment": AUGMENT})
+    return {"defective": zoo.audit(plain, plain_dir), "clean": zoo.run(augmented)[1]}
+
+
+# ----------------------------------------------------------------------------------------------- the table
+
+def rows_for(defect: str, docs: dict[str, dict]) -> list[dict[str, Any]]:
+    """One table row per criterion of *defect*."""
+    out = []
+    for c in CRITERIA[defect]:
+        bad, good = (docs[k]["metrics"].get(c.metric) for k in ("defective", "clean"))
+        out.append({"defect": defect, "check": c.check, "metric": c.metric, "line": f"> {c.limit:g}",
+                    "source": c.source, "defective": bad, "clean": good, "caught": c.flags(bad),
+                    "false_alarm": c.flags(good), "status": {k: docs[k]["checks"].get(c.check, {}).get("status")
+                                                             for k in docs}})
+    return out
+
+
+def robustness_row(docs: dict[str, dict]) -> dict[str, Any]:
+    """Caught = the brittle model's attack success rate exceeds its twin's by ROBUST_MARGIN."""
+    bad, good = (docs[k]["metrics"].get(ROBUST_LINE.metric) for k in ("defective", "clean"))
+    ranked = None if bad is None or good is None else bad - good >= ROBUST_MARGIN
+    return {"defect": "brittle (no augmentation)", "check": "robustness", "metric": ROBUST_LINE.metric,
+            "line": f"defective − clean ≥ {ROBUST_MARGIN:g}; also > {ROBUST_LINE.limit:g} ({ROBUST_LINE.source})",
+            "source": "ranking", "defective": bad, "clean": good, "caught": ranked,
+            "false_alarm": ROBUST_LINE.flags(good),
+            "clean_accuracy": {k: docs[k]["metrics"].get("robustness.clean_accuracy") for k in docs},
+            "status": {k: docs[k]["checks"].get("robustness", {}).get("status") for k in docs}}
+
+
+def yes_no(v: bool | None) -> str:
+    """Table cell for a flag."""
+    return "pending (not measured)" if v is None else ("**yes**" if v else "no")
+
+
+def table(rows: list[dict[str, Any]]) -> list[str]:
+    """The markdown table."""
+    lines = ["| defect | check | metric | flagged when | defective | clean twin | caught | false alarm |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['defect']} | {r['check']} | `{r['metric']}` | {r['line']} ({r['source']}) | "
+                     f"{fmt(r['defective'])} | {fmt(r['clean'])} | {yes_no(r['caught'])} | "
+                     f"{yes_no(r['false_alarm'])} |")
+    return lines
+
+
+def context_lines(docs: dict[str, dict[str, dict]]) -> list[str]:
+    """Accuracy and training size of every member, so a reader can see what each twin is."""
+    lines = ["", "| member | train rows | epochs | test rows | test accuracy |", "|---|---|---|---|---|"]
+    for defect, pair in docs.items():
+        for kind, doc in pair.items():
+            train = (doc.get("training") or {}).get("epochs_run", "(the trigger pair's clean model, audited)")
+            lines.append(f"| {defect}: {kind} | {doc['data']['sizes']['train']} | {train} | "
+                         f"{doc['data']['sizes']['test']} | {fmt(doc['metrics'].get('performance.accuracy'))} |")
+    return lines
+
+
+def write_tables(docs: dict[str, dict[str, dict]], start: float, quick: bool) -> None:
+    """Write the table of the pairs finished so far (called after each pair, so a cut-short run still reports)."""
+    rows = [r for d in CRITERIA if d in docs for r in rows_for(d, docs[d])]
+    rows += [robustness_row(docs["brittle"])] if "brittle" in docs else []
+    minutes = (time.perf_counter() - start) / 60
+    lines = ["# Validity zoo", "", f"Command: `PYTHONPATH=. .venv/bin/python {' '.join(sys.argv)}` ({minutes:.1f} min; "
+             f"pairs done: {', '.join(docs)})", ""] + table(rows) + context_lines(docs)
+    write_result("validity", lines, quick)
+    write_json("validity", {"rows": rows, "minutes": minutes,
+                            "metrics": {d: {k: doc["metrics"] for k, doc in p.items()} for d, p in docs.items()}}, quick)
+
+
+def build(zoo: Zoo, report: Callable[[dict[str, dict[str, dict]]], None]) -> None:
+    """Train and audit every pair, reporting after each."""
+    gendered, other = train_pool()
+    train, val, held_out = trigger_sets(zoo, other)
+    docs = {"group skew": group_skew(zoo, gendered)}
+    report(docs)
+    docs["trigger token"], clean_dir = trigger_token(zoo, train, val)
+    report(docs)
+    docs["brittle"] = brittleness(zoo, val, clean_dir)
+    report(docs)
+    docs["memorised small training set"] = memorisation(zoo, held_out)
+    report(docs)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="tiny sizes (a smoke run, not a measurement)")
+    args = ap.parse_args()
+    if not SST2.is_dir():
+        sys.exit(f"bench: {SST2} not found (the benchmark needs ../shared/data/sst2)")
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="rai-ft-validity-") as tmp:
+        build(Zoo(Path(tmp), QUICK_SIZES if args.quick else FULL_SIZES),
+              lambda docs: write_tables(docs, start, args.quick))
+
+
+if __name__ == "__main__":
+    main()
