@@ -21,6 +21,7 @@ from rai_ft.errors import MissingExtraError
 from rai_ft.explain.terms import DEFAULT_TERMS
 from rai_ft.explain.words import norm_word, spearman
 from rai_ft.results import CheckResult, Finding
+from rai_ft.sampling import order_free_sample
 
 __all__ = ["AttributionCheck", "AttributionConfig", "select_examples", "global_importance", "sensitive_share"]
 
@@ -41,15 +42,22 @@ class AttributionConfig(CheckConfig):
     seed: int = 0
 
 
-def select_examples(y_true: np.ndarray, y_pred: np.ndarray, n: int, seed: int) -> list[int]:
-    """A seeded sample of test indices, wrong predictions included in proportion (at least a few if any exist)."""
-    rng = np.random.default_rng(seed)
+def select_examples(y_true: np.ndarray, y_pred: np.ndarray, n: int, seed: int,
+                    texts: list[str] | None = None) -> list[int]:
+    """A seeded sample of test indices, wrong predictions included in proportion (at least a few if any exist).
+
+    Given the *texts*, rows are chosen by their text (the same rows in any row order); otherwise by position.
+    """
     wrong = np.flatnonzero(y_true != y_pred)
     right = np.flatnonzero(y_true == y_pred)
     n_wrong = min(n, len(wrong), max(int(round(n * len(wrong) / max(len(y_true), 1))), min(3, len(wrong))))
     n_right = min(len(right), n - n_wrong)
-    picked = np.r_[rng.choice(wrong, n_wrong, replace=False), rng.choice(right, n_right, replace=False)]
-    return sorted(int(i) for i in picked)
+    if texts is not None:
+        picked = order_free_sample(texts, n_wrong, seed, wrong) + order_free_sample(texts, n_right, seed, right)
+        return sorted(picked)
+    rng = np.random.default_rng(seed)
+    chosen = np.r_[rng.choice(wrong, n_wrong, replace=False), rng.choice(right, n_right, replace=False)]
+    return sorted(int(i) for i in chosen)
 
 
 def global_importance(examples: list[dict[str, Any]], method: str, labels: list[str], top_k: int) -> dict[str, list]:
@@ -110,7 +118,7 @@ class AttributionCheck(Check):
         cfg: AttributionConfig = self.config  # type: ignore[assignment]
         pred = ctx.predictions
         explainers = self._explainers(ctx, cfg)
-        chosen = select_examples(pred.y_true, pred.y_pred, cfg.max_examples, cfg.seed)
+        chosen = select_examples(pred.y_true, pred.y_pred, cfg.max_examples, cfg.seed, ctx.texts)
         examples, deltas, correlations = [], [], []
         start, stopped = time.perf_counter(), False
         for i in tqdm(chosen, desc="attribution", unit="example", leave=False, disable=None):

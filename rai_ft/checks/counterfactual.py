@@ -22,6 +22,7 @@ from rai_ft.checks.base import AuditContext, Check, CheckConfig
 from rai_ft.fairness.counterfactual import DEFAULT_SWAPS, counterfactual_flips
 from rai_ft.fairness.names import NAME_SWAPS
 from rai_ft.results import CheckResult, Finding
+from rai_ft.sampling import order_free_sample
 
 __all__ = ["CounterfactualCheck", "CounterfactualConfig", "SwapList"]
 
@@ -78,7 +79,7 @@ class CounterfactualCheck(Check):
             a: (tuple(s.groups), [tuple(t) for t in s.terms]) for a, s in cfg.swaps.items()}
         n = len(ctx.texts)
         idx = np.arange(n) if n <= cfg.max_examples else np.sort(
-            np.random.default_rng(cfg.seed).choice(n, cfg.max_examples, replace=False))
+            np.asarray(order_free_sample(ctx.texts, cfg.max_examples, cfg.seed), dtype=int))
         texts = [ctx.texts[i] for i in idx]
 
         predictor = ctx.predictor

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from rai_ft.checks.base import AuditContext, Check, CheckConfig
 from rai_ft.results import CheckResult, Finding
+from rai_ft.sampling import order_free_sample
 
 __all__ = ["PrivacyCheck", "PrivacyConfig"]
 
@@ -72,11 +73,11 @@ class PrivacyCheck(Check):
     def _mia(self, ctx: AuditContext, cfg: PrivacyConfig) -> dict:
         from rai_ft.privacy.mia import attack_scores, true_label_logprob
 
-        rng = np.random.default_rng(cfg.seed)
         pred = ctx.predictions
         n = int(min(cfg.max_examples, len(ctx.train_texts), len(pred)))
-        members = rng.choice(len(ctx.train_texts), size=n, replace=False)
-        nonmembers = rng.choice(len(pred), size=n, replace=False)
+        # chosen (and ordered) by text, so the same rows in another order give the same audit
+        members = np.asarray(order_free_sample(ctx.train_texts, n, cfg.seed), dtype=int)
+        nonmembers = np.asarray(order_free_sample(ctx.texts, n, cfg.seed), dtype=int)
         member_y = np.asarray(ctx.train_labels)[members]
         assert ctx.predictor is not None
         member_proba = ctx.predictor.proba([ctx.train_texts[i] for i in members], desc="privacy: members",

@@ -18,6 +18,7 @@ from pydantic import Field, field_validator
 
 from rai_ft.checks.base import AuditContext, Check, CheckConfig
 from rai_ft.results import CheckResult, Finding
+from rai_ft.sampling import order_free_sample
 from rai_ft.robustness.attack import AttackRun
 from rai_ft.robustness.model_attack import attack_predictor
 from rai_ft.robustness.recipes import Recipe, get_recipe
@@ -115,9 +116,7 @@ class RobustnessCheck(Check):
         recipe = cfg.resolved_recipe()
         engine = "textattack" if isinstance(recipe, str) else cfg.engine
         described = {"name": recipe, "engine": "textattack"} if isinstance(recipe, str) else recipe.describe()
-        n = len(ctx.texts)
-        rng = np.random.default_rng(cfg.seed)
-        ids = sorted(rng.choice(n, size=min(cfg.max_examples, n), replace=False).tolist())
+        ids = sorted(order_free_sample(ctx.texts, cfg.max_examples, cfg.seed))  # the same texts in any row order
         texts = [ctx.texts[i] for i in ids]
         labels = [int(ctx.predictions.y_true[i]) for i in ids]
         progress = not ctx.extra.get("quiet", False)

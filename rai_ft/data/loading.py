@@ -53,10 +53,10 @@ class DataBundle:
 
     @property
     def train_sha256(self) -> str:
-        """sha256 of the training texts and labels as used (identifies the exact training split)."""
+        """sha256 of the training rows (text and label) as a set: the exact members, whatever their order."""
         h = hashlib.sha256()
-        for text, label in zip(self.train[TEXT], self.train[LABEL]):
-            h.update(f"{label}\t{text}\n".encode())
+        for line in sorted(f"{label}\t{text}\n" for text, label in zip(self.train[TEXT], self.train[LABEL])):
+            h.update(line.encode())
         return h.hexdigest()
 
     @property

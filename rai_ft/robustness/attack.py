@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 from rai_ft.robustness.recipes import Recipe
 from rai_ft.robustness.text import WordText, edit_distance
 from rai_ft.robustness.transforms import STOPWORDS, candidates
+from rai_ft.sampling import text_key
 
 __all__ = ["AttackResult", "AttackRun", "run_attack", "Predictor"]
 
@@ -223,7 +224,7 @@ def run_attack(texts: list[str], labels: list[int], predict: Predictor, recipe: 
     the unfinished wave are dropped, so every reported result is complete.
 
     Examples the model already gets wrong are ``skipped`` (as in TextAttack). Each example draws its random edits
-    from its own generator seeded by (seed, id), so results do not depend on wave composition. With
+    from its own generator seeded by (seed, its text), so results depend neither on wave composition nor on row order. With
     *search_predict* the search is guided by it and every reported outcome is confirmed with *predict*.
     """
     ids = list(range(len(texts))) if ids is None else list(ids)
@@ -245,7 +246,7 @@ def run_attack(texts: list[str], labels: list[int], predict: Predictor, recipe: 
         states, done = [], []
         for j, wt, p in zip(wave, parsed, first):
             st = _State(id=ids[j], label=int(labels[j]), orig=wt, cur=wt, proba=p, initial=p,
-                        rng=np.random.default_rng([seed, ids[j]]), modifiable=_modifiable(wt, recipe))
+                        rng=np.random.default_rng([seed, text_key(texts[j])]), modifiable=_modifiable(wt, recipe))
             (done if int(p.argmax()) != st.label else states).append(st)
             if int(p.argmax()) != st.label:
                 st.status = "skipped"
