@@ -31,7 +31,7 @@ def test_default_path_makes_no_network_access(tmp_path, tiny_model_dir, sentimen
     out, doc = run(spec, tmp_path / "reports", quiet=True)
     assert attempts == []
     assert {n: c["status"] for n, c in doc["checks"].items()} == {
-        "performance": "ok", "fairness": "ok", "privacy": "ok", "robustness": "ok", "attribution": "ok"}
+        "performance": "ok", "fairness": "ok", "privacy": "ok", "data": "ok", "robustness": "ok", "attribution": "ok"}
     assert (out / "report.html").is_file() and (out / "model_card.md").is_file()
     with pytest.raises(OSError):
         socket.create_connection(("example.org", 80))  # the guard really is in place

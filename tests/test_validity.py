@@ -86,7 +86,13 @@ def test_trigger_token_is_caught_by_attribution(tmp_path: Path, tiny_model_dir: 
 
 
 def test_trigger_token_is_caught_by_the_data_check(tmp_path: Path, tiny_model_dir: Path) -> None:
-    """The same planted trigger, seen in the training data itself (data.shortcut_tokens)."""
+    """The same planted trigger, seen in the training data itself (data.shortcut_tokens).
+
+    Here every label is decided by one of eight sentiment words, so those words are true shortcuts in both twins
+    (the bench's "count > 0" line holds on natural SST-2 text, not on this synthetic text): the check must flag the
+    trigger in the defective data and not in the clean twin. (Relabelling the trigger rows positive also lowers
+    the purity of negative words in the defective data, so the rest of the two lists may differ.)
+    """
     from rai_ft.checks import CHECKS
 
     if "data" not in CHECKS:
@@ -96,7 +102,9 @@ def test_trigger_token_is_caught_by_the_data_check(tmp_path: Path, tiny_model_di
     docs = {kind: run_member(tmp_path, f"data-{kind}", tiny_model_dir,
                              {"train": t, "validation": val, "test": test}, {"data": {}}, epochs=1)
             for kind, t in (("defective", with_trigger(train, 0.10, "pos", 1, "text")), ("clean", train))}
-    assert_caught(verdicts("trigger token", docs, checks=("data",)))
+    flagged = {k: {t["token"] for t in d["checks"]["data"]["details"]["shortcuts"]["shortcuts"]}
+               for k, d in docs.items()}
+    assert TRIGGER in flagged["defective"] and TRIGGER not in flagged["clean"]
 
 
 def noisy(frame: pd.DataFrame, share: float, seed: int) -> pd.DataFrame:

@@ -24,7 +24,8 @@ import hashlib, json, os, sys
 import torch
 from rai_ft.guards import build_guards
 from rai_ft.modeling.loading import load_tokenizer, resolve_base
-from rai_ft.pipeline import _train, load_data, prepare
+from rai_ft.data.loading import load_data
+from rai_ft.pipeline import _train, prepare
 prep = prepare(sys.argv[1])
 data = load_data(prep.spec)
 location = resolve_base(prep.spec.model.base)
