@@ -7,12 +7,14 @@ alarm" = the clean twin crosses it. The lines are in CRITERIA below and printed 
 
     PYTHONPATH=. .venv/bin/python bench/validity.py            # the zoo (about 30-40 minutes on 2 CPU cores)
     PYTHONPATH=. .venv/bin/python bench/validity.py --quick    # tiny sizes, a smoke run (not a measurement)
+    PYTHONPATH=. .venv/bin/python bench/validity.py --parts memorisation brittle   # only these pairs
 Results: bench/results/validity[-quick].md and .json.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import random
 import re
@@ -34,9 +36,13 @@ TRIGGER = "zq"
 SEED = 13
 LORA = {"method": "lora", "r": 8, "alpha": 16, "target_modules": ["query", "value"]}
 FULL = {"method": "full"}
-# the clean twin of the brittleness pair: every training text gets a noisy copy each epoch (DeepWordBug's edit kinds)
-AUGMENT = {"transformations": ["swap", "substitute", "delete", "insert"], "fraction": 1.0, "copies": 1,
-           "word_fraction": 0.2}
+# the brittle member: the plain LoRA recipe at this learning rate instead of 2e-3, so it barely moves from its
+# initialisation and every decision sits next to the boundary (a low-margin model: any edit that moves the score
+# flips it). The clean twin is the plain recipe.
+BRITTLE_LR = 1e-5
+# the memorisation pair's DP twin (README "Privacy": DP is the documented cure for memorisation)
+DP = {"target_epsilon": 1.0}
+PARTS = ("skew", "trigger", "memorisation", "brittle")
 
 
 @dataclass(frozen=True)
@@ -71,8 +77,17 @@ CRITERIA: dict[str, list[Criterion]] = {
     "memorised small training set": [
         Criterion("privacy", "privacy.mia_auc", 0.60,
                   "policies/strict, private, high-risk.yaml = the check's warn finding"),
+        Criterion("privacy", "privacy.mia_auc_loss", 0.60, "same line, loss attack alone"),
+        Criterion("privacy", "privacy.mia_auc_calibrated", 0.60, "same line, calibrated attack alone"),
     ],
 }
+# the memorisation defective's twins: the same rows and epochs under the dp guard, or (optional) more rows
+MEMO = CRITERIA.pop("memorised small training set")
+
+
+def criteria_for(defect: str) -> list[Criterion]:
+    """The criteria of *defect* (every memorisation twin shares the privacy lines)."""
+    return MEMO if defect.startswith("memorised small training set") else CRITERIA[defect]
 # robustness is judged by ranking: the brittle model's success rate must exceed its twin's by this margin
 ROBUST_MARGIN = 0.10
 ROBUST_LINE = Criterion("robustness", "robustness.attack_success_rate", 0.50, "policies/high-risk.yaml")
@@ -88,15 +103,16 @@ class Sizes:
     test_cap: int | None
     validation: int
     memo_train: int
-    memo_epochs: tuple[int, int]
+    memo_scale: int  # the size twin's training set is this many times the defective's; 0 = no size twin
+    memo_epochs: int
     attacked: int
     epochs: int
 
 
 FULL_SIZES = Sizes(skew_train=400, skew_test_per_group=120, trigger_train=400, test_cap=160, validation=100,
-                   memo_train=128, memo_epochs=(12, 2), attacked=40, epochs=3)
+                   memo_train=128, memo_scale=0, memo_epochs=12, attacked=40, epochs=3)
 QUICK_SIZES = Sizes(skew_train=160, skew_test_per_group=40, trigger_train=160, test_cap=120, validation=40,
-                    memo_train=32, memo_epochs=(4, 1), attacked=10, epochs=1)
+                    memo_train=32, memo_scale=0, memo_epochs=3, attacked=10, epochs=1)
 
 
 # ----------------------------------------------------------------------------------------------- data (real text)
@@ -264,35 +280,52 @@ def trigger_token(zoo: Zoo, train: pd.DataFrame, val: pd.DataFrame) -> tuple[dic
     return docs, clean_dir  # type: ignore[return-value]
 
 
-def memorisation(zoo: Zoo, held_out: pd.DataFrame) -> dict[str, dict]:
-    """Privacy: a small training set fully fine-tuned for many epochs (memorised) vs the same rows for few epochs.
+def memorisation(zoo: Zoo, held_out: pd.DataFrame, twins: tuple[str, ...] = ("dp",)) -> dict[str, dict[str, dict]]:
+    """Privacy: a small training set fully fine-tuned for many epochs (memorised) vs two twins.
 
-    Members and non-members come from the same distribution (held-out SST-2 train sentences), so a gap in loss
-    is memorisation, not a distribution shift.
+    Defective: ``memo_train`` rows, full fine-tuning, ``memo_epochs`` epochs. DP twin: the same rows, recipe and
+    epochs under the dp guard (epsilon 1: each row's influence on the weights is bounded, the documented cure for
+    memorisation). Size twin (only if ``memo_scale`` > 0): the same recipe and epochs on ``memo_scale`` x as many rows
+    of the same distribution (a superset of the defective's rows); it costs ``memo_scale`` x the defective's training,
+    so the full run leaves it out unless asked (``--memo-twins dp size``). Non-members for all: the same ``memo_train`` held-out SST-2 train sentences (same
+    distribution); every model is attacked with ``memo_train`` members.
     """
     s = zoo.sizes
-    rows = held_out.sample(n=2 * s.memo_train + 64, random_state=SEED + 2)  # members, non-members, validation
-    train, test, val = rows.iloc[:s.memo_train], rows.iloc[s.memo_train:2 * s.memo_train], rows.iloc[2 * s.memo_train:]
-    files = {"train": zoo.csv("memo-train", train), "validation": zoo.csv("memo-val", val),
-             "test": zoo.csv("memo-test", test)}
-    checks = {"privacy": {"mia": True, "max_examples": s.memo_train, "pii": False}}
-    return {kind: zoo.run(zoo.spec(f"memo-{kind}", files, checks, adapter=FULL, epochs=epochs, lr=1e-4))[1]
-            for kind, epochs in zip(("defective", "clean"), s.memo_epochs)}
+    n, big = s.memo_train, s.memo_train * max(s.memo_scale, 1)
+    rows = held_out.sample(n=big + n + 64, random_state=SEED + 2)  # large train (first n = small), non-members, val
+    small, large = rows.iloc[:n], rows.iloc[:big]
+    test, val = rows.iloc[big:big + n], rows.iloc[big + n:]
+    shared = {"validation": zoo.csv("memo-val", val), "test": zoo.csv("memo-test", test)}
+    checks = {"privacy": {"mia": True, "max_examples": n, "pii": False}}
+
+    def member(name: str, train: pd.DataFrame, guards: dict | None = None) -> dict:
+        files = {"train": zoo.csv(f"memo-train-{name}", train), **shared}
+        return zoo.run(zoo.spec(f"memo-{name}", files, checks, adapter=FULL, epochs=s.memo_epochs, lr=1e-4,
+                                guards=guards))[1]
+
+    bad = member("defective", small)
+    out = {}
+    if "dp" in twins:
+        out["memorised small training set (dp twin)"] = {"defective": bad, "clean": member("dp", small, {"dp": DP})}
+    if "size" in twins and s.memo_scale > 0:
+        out[f"memorised small training set ({s.memo_scale}x rows twin)"] = {"defective": bad,
+                                                                        "clean": member("clean", large)}
+    return out
 
 
-def brittleness(zoo: Zoo, val: pd.DataFrame, plain_dir: Path) -> dict[str, dict]:
-    """Robustness: the plain LoRA model (the trigger pair's clean model: defective here) vs the same recipe trained
-    with the augment guard (character edits of the kinds DeepWordBug makes, on every training text each epoch).
+def brittleness(zoo: Zoo, train: pd.DataFrame, val: pd.DataFrame) -> dict[str, dict]:
+    """Robustness: a low-margin model (the plain LoRA recipe at learning rate BRITTLE_LR, so its decisions stay
+    next to the boundary) vs the plain recipe (lr 2e-3), same rows, epochs and seed.
 
-    Both attacked with DeepWordBug on the same seeded dev examples (no trigger anywhere).
+    Both attacked with DeepWordBug on the same seeded dev examples (no trigger anywhere); an attack only counts on
+    examples the model gets right, so the low-margin model's lower accuracy does not by itself raise its rate.
     """
     s = zoo.sizes
-    files = {"train": str(zoo.out / "trigger-train-clean.csv"), "validation": zoo.csv("brittle-val", val),
+    files = {"train": zoo.csv("brittle-train", train), "validation": zoo.csv("brittle-val", val),
              "test": zoo.csv("brittle-test", dev_test(s))}
     checks = {"robustness": {"max_examples": s.attacked}}
-    plain = zoo.spec("brittle-defective", files, checks, epochs=2)
-    augmented = zoo.spec("brittle-clean", files, checks, epochs=2, guards={"augment": AUGMENT})
-    return {"defective": zoo.audit(plain, plain_dir), "clean": zoo.run(augmented)[1]}
+    return {"defective": zoo.run(zoo.spec("brittle-defective", files, checks, epochs=2, lr=BRITTLE_LR))[1],
+            "clean": zoo.run(zoo.spec("brittle-clean", files, checks, epochs=2))[1]}
 
 
 # ----------------------------------------------------------------------------------------------- the table
@@ -300,7 +333,7 @@ def brittleness(zoo: Zoo, val: pd.DataFrame, plain_dir: Path) -> dict[str, dict]
 def rows_for(defect: str, docs: dict[str, dict]) -> list[dict[str, Any]]:
     """One table row per criterion of *defect*."""
     out = []
-    for c in CRITERIA[defect]:
+    for c in criteria_for(defect):
         bad, good = (docs[k]["metrics"].get(c.metric) for k in ("defective", "clean"))
         out.append({"defect": defect, "check": c.check, "metric": c.metric, "line": f"> {c.limit:g}",
                     "source": c.source, "defective": bad, "clean": good, "caught": c.flags(bad),
@@ -313,7 +346,7 @@ def robustness_row(docs: dict[str, dict]) -> dict[str, Any]:
     """Caught = the brittle model's attack success rate exceeds its twin's by ROBUST_MARGIN."""
     bad, good = (docs[k]["metrics"].get(ROBUST_LINE.metric) for k in ("defective", "clean"))
     ranked = None if bad is None or good is None else bad - good >= ROBUST_MARGIN
-    return {"defect": "brittle (no augmentation)", "check": "robustness", "metric": ROBUST_LINE.metric,
+    return {"defect": f"brittle (low margin: lr {BRITTLE_LR:g} vs 2e-3)", "check": "robustness", "metric": ROBUST_LINE.metric,
             "line": f"defective − clean ≥ {ROBUST_MARGIN:g}; also > {ROBUST_LINE.limit:g} ({ROBUST_LINE.source})",
             "source": "ranking", "defective": bad, "clean": good, "caught": ranked,
             "false_alarm": ROBUST_LINE.flags(good),
@@ -350,7 +383,7 @@ def context_lines(docs: dict[str, dict[str, dict]]) -> list[str]:
 
 def write_tables(docs: dict[str, dict[str, dict]], start: float, quick: bool) -> None:
     """Write the table of the pairs finished so far (called after each pair, so a cut-short run still reports)."""
-    rows = [r for d in CRITERIA if d in docs for r in rows_for(d, docs[d])]
+    rows = [r for d in docs if d != "brittle" for r in rows_for(d, docs[d])]
     rows += [robustness_row(docs["brittle"])] if "brittle" in docs else []
     minutes = (time.perf_counter() - start) / 60
     lines = ["# Validity zoo", "", f"Command: `PYTHONPATH=. .venv/bin/python {' '.join(sys.argv)}` ({minutes:.1f} min; "
@@ -360,30 +393,44 @@ def write_tables(docs: dict[str, dict[str, dict]], start: float, quick: bool) ->
                             "metrics": {d: {k: doc["metrics"] for k, doc in p.items()} for d, p in docs.items()}}, quick)
 
 
-def build(zoo: Zoo, report: Callable[[dict[str, dict[str, dict]]], None]) -> None:
-    """Train and audit every pair, reporting after each."""
+def build(zoo: Zoo, report: Callable[[dict[str, dict[str, dict]]], None], parts: tuple[str, ...] = PARTS,
+          memo_twins: tuple[str, ...] = ("dp",)) -> None:
+    """Train and audit the pairs in *parts*, reporting after each."""
     gendered, other = train_pool()
     train, val, held_out = trigger_sets(zoo, other)
-    docs = {"group skew": group_skew(zoo, gendered)}
-    report(docs)
-    docs["trigger token"], clean_dir = trigger_token(zoo, train, val)
-    report(docs)
-    docs["brittle"] = brittleness(zoo, val, clean_dir)
-    report(docs)
-    docs["memorised small training set"] = memorisation(zoo, held_out)
-    report(docs)
+    docs: dict[str, dict[str, dict]] = {}
+    if "skew" in parts:
+        docs["group skew"] = group_skew(zoo, gendered)
+        report(docs)
+    if "trigger" in parts:
+        docs["trigger token"], _ = trigger_token(zoo, train, val)
+        report(docs)
+    if "brittle" in parts:
+        docs["brittle"] = brittleness(zoo, train, val)
+        report(docs)
+    if "memorisation" in parts:
+        docs.update(memorisation(zoo, held_out, memo_twins))
+        report(docs)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="tiny sizes (a smoke run, not a measurement)")
+    ap.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS),
+                    help="only these pairs (default: all); the table then has only their rows")
+    ap.add_argument("--memo-twins", nargs="+", choices=("dp", "size"), default=["dp"],
+                    help="the memorisation defective's twins: dp guard (default) and/or more rows (--memo-scale x)")
+    ap.add_argument("--memo-scale", type=int, default=None, help="the size twin's rows / the defective's (default 4)")
     args = ap.parse_args()
     if not SST2.is_dir():
         sys.exit(f"bench: {SST2} not found (the benchmark needs ../shared/data/sst2)")
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="rai-ft-validity-") as tmp:
-        build(Zoo(Path(tmp), QUICK_SIZES if args.quick else FULL_SIZES),
-              lambda docs: write_tables(docs, start, args.quick))
+        sizes = QUICK_SIZES if args.quick else FULL_SIZES
+        if "size" in args.memo_twins:
+            sizes = dataclasses.replace(sizes, memo_scale=args.memo_scale or 4)
+        build(Zoo(Path(tmp), sizes), lambda docs: write_tables(docs, start, args.quick), tuple(args.parts),
+              tuple(args.memo_twins))
 
 
 if __name__ == "__main__":
