@@ -1,7 +1,7 @@
 """The validity zoo in small (bench/validity.py in full, on SST-2): each planted defect is caught, its twin is not.
 
 Tiny random BERT, synthetic text generated here (never ../shared). Each pair shares data, recipe and seed and
-differs only in the planted defect; "caught" and "false alarm" use the same lines as the bench (``CRITERIA``).
+differs only in the planted defect; "caught" and "false alarm" use the same lines as the bench (``criteria_for``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from bench.validity import CRITERIA, TRIGGER, flip_group, insert_token, with_trigger
+from bench.validity import TRIGGER, criteria_for, flip_group, insert_token, with_trigger
 from tests.conftest import make_gendered_frame, make_sentiment_frame, spec_dict, write_yaml
 
 
@@ -40,7 +40,7 @@ def run_member(root: Path, name: str, model_dir: Path, splits: dict[str, pd.Data
 def verdicts(defect: str, docs: dict[str, dict], checks: tuple[str, ...] | None = None) -> dict[str, tuple]:
     """metric -> (defective value, clean value, caught, false alarm) under the bench's criteria."""
     out = {}
-    for c in CRITERIA[defect]:
+    for c in criteria_for(defect):
         if checks is None or c.check in checks:
             bad, good = (docs[k]["metrics"].get(c.metric) for k in ("defective", "clean"))
             out[c.metric] = (bad, good, c.flags(bad), c.flags(good))
