@@ -74,10 +74,10 @@ def prepare(spec_path: str | Path, policy_override: str | Path | None = None) ->
     return Prepared(spec, policy, policy_path)
 
 
-def _predictor(model: Any, tokenizer: Any, data: DataBundle, spec: Spec, model_labels: list[str] | None = None,
-               postprocess: Any = None) -> Predictor:
+def _predictor(model: Any, tokenizer: Any, data: DataBundle, spec: Spec,
+               model_labels: list[str] | None = None) -> Predictor:
     return Predictor(model, tokenizer, data.labels, model_labels=model_labels, max_length=spec.train.max_length,
-                     batch_size=spec.train.eval_batch_size, postprocess=postprocess)
+                     batch_size=spec.train.eval_batch_size)
 
 
 def _predict(predictor: Predictor, data: DataBundle, progress: bool = True) -> Predictions:

@@ -95,20 +95,24 @@ def _known(groups: np.ndarray, spec: dict[str, Any]) -> np.ndarray:
     return groups
 
 
+def _rule_probability(t: dict[str, Any], s: np.ndarray) -> np.ndarray:
+    """Probability that one group's randomised rule *t* decides favourably at scores *s*."""
+    return t["p0"] * _op(t["operator0"], t["threshold0"], s) + t["p1"] * _op(t["operator1"], t["threshold1"], s)
+
+
 def _fav_probability(s: np.ndarray, groups: np.ndarray, spec: dict[str, Any]) -> np.ndarray:
     """Probability of the favourable decision for favourable-class scores *s* of known *groups*."""
     prob = np.zeros(len(s))
     for g, t in spec["groups"].items():
         m = groups == g
-        prob[m] = t["p0"] * _op(t["operator0"], t["threshold0"], s[m]) + t["p1"] * _op(t["operator1"], t["threshold1"], s[m])
+        prob[m] = _rule_probability(t, s[m])
     return prob
 
 
 def apply_thresholds(p_pos: np.ndarray, groups: np.ndarray, spec: dict[str, Any]) -> np.ndarray:
     """1 where the favourable label is predicted, per the fitted group thresholds (seeded randomisation)."""
     s = np.asarray(p_pos, dtype=np.float64)
-    draws = np.random.default_rng(spec.get("seed", 0)).random(len(s))
-    return (draws < _fav_probability(s, _known(groups, spec), spec)).astype(int)
+    return GroupThresholds(spec, groups, positive_index=1).decide(np.c_[1 - s, s], np.arange(len(s)))
 
 
 def _favourable_set(t: dict[str, Any], u: float) -> tuple[tuple[float, float], ...]:
@@ -116,9 +120,7 @@ def _favourable_set(t: dict[str, Any], u: float) -> tuple[tuple[float, float], .
     cuts = sorted({0.0, 1.0, *(min(1.0, max(0.0, float(t[k]))) for k in ("threshold0", "threshold1"))})
     inside = []
     for a, b in zip(cuts, cuts[1:]):
-        mid = np.array([(a + b) / 2])
-        p = t["p0"] * _op(t["operator0"], t["threshold0"], mid) + t["p1"] * _op(t["operator1"], t["threshold1"], mid)
-        inside.append((a, b, bool(u < p[0])))
+        inside.append((a, b, bool(u < _rule_probability(t, np.array([(a + b) / 2]))[0])))
     out: list[list[float]] = []
     for a, b, fav in inside:
         if fav and out and out[-1][1] == a:
@@ -141,9 +143,10 @@ def _margin(s: np.ndarray, favourable: tuple[tuple[float, float], ...]) -> np.nd
 class GroupThresholds:
     """Fitted group thresholds bound to the rows of one split: row ``i`` is decided with its group and draw.
 
-    The draws are the same as :func:`apply_thresholds` gives the split in order, so the audit's predictions and
-    every re-decided variant of a row (a counterfactual text, an adversarial candidate) use the row's own group and
-    randomisation: a counterfactual text keeps the group recorded in the data, not the group its words now name.
+    One seeded draw per row, in the split's order (:func:`apply_thresholds` is this on one array), so the audit's
+    predictions and every re-decided variant of a row (a counterfactual text, an adversarial candidate) use the
+    row's own group and randomisation: a counterfactual text keeps the group recorded in the data, not the group
+    its words now name.
     """
 
     def __init__(self, spec: dict[str, Any], groups: np.ndarray, positive_index: int) -> None:

@@ -65,7 +65,7 @@ class Predictor:
         if sorted(own) != sorted(labels):
             raise SpecError(MSG_LABELS_DIFFER.format(model=own, data=list(labels)), field="--model")
         self.model, self.tokenizer = model, tokenizer
-        self.labels = list(labels)
+        self.labels, self.model_labels = list(labels), own
         self.columns = [own.index(label) for label in self.labels]  # model column of data label i
         self.max_length, self.batch_size = max_length, batch_size
         self.postprocess = postprocess
@@ -77,10 +77,8 @@ class Predictor:
 
     def with_postprocess(self, postprocess: PostProcessor | None) -> "Predictor":
         """The same model deciding through *postprocess*."""
-        out = Predictor(self.model, self.tokenizer, self.labels, max_length=self.max_length,
-                        batch_size=self.batch_size, postprocess=postprocess)
-        out.columns = list(self.columns)
-        return out
+        return Predictor(self.model, self.tokenizer, self.labels, model_labels=self.model_labels,
+                         max_length=self.max_length, batch_size=self.batch_size, postprocess=postprocess)
 
     def model_column(self, label_index: int) -> int:
         """The model's output column that holds data label *label_index* (explainers target it)."""
@@ -108,7 +106,8 @@ class Predictor:
             raise SpecError(MSG_ROWS_NEEDED.format(what=self.postprocess.description))
         return self.postprocess.decide(proba, np.asarray(rows, dtype=int))
 
-    def predict(self, texts: Sequence[str], rows: Sequence[int] | np.ndarray | None = None, **kwargs: Any) -> np.ndarray:
+    def predict(self, texts: Sequence[str], rows: Sequence[int] | np.ndarray | None = None,
+                **kwargs: Any) -> np.ndarray:
         """Decided label indices for *texts* (see :meth:`decide`)."""
         return self.decide(self.proba(texts, **kwargs), rows)
 

@@ -75,7 +75,13 @@ def test_decision_scores_agree_with_the_decisions(positive: int) -> None:
     proba = np.c_[1 - p_pos, p_pos] if positive == 1 else np.c_[p_pos, 1 - p_pos]
     rows = np.arange(300)
     decided = post.decide(proba, rows)
-    assert np.array_equal(decided == positive, apply_thresholds(p_pos, groups, spec) == 1)  # same draws per row
+    ops = {">": np.greater, "<": np.less}  # the rule written out here, independent of the module
+    rule = np.array([t["p0"] * ops[t["operator0"]](p, t["threshold0"])
+                     + t["p1"] * ops[t["operator1"]](p, t["threshold1"])
+                     for p, t in zip(p_pos, (spec["groups"][g] for g in groups))])
+    expected = np.random.default_rng(spec["seed"]).random(300) < rule  # one seeded draw per row, in order
+    assert np.array_equal(decided == positive, expected)
+    assert np.array_equal(apply_thresholds(p_pos, groups, spec) == 1, expected)
     seen = np.zeros(300, dtype=bool)
     for part, transform in post.partition(rows):
         assert np.array_equal(transform(proba[part]).argmax(1), decided[part])
