@@ -229,7 +229,7 @@ def train_pool() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def data_check_available() -> bool:
     """The data check (metric data.shortcut_tokens) is registered in this checkout."""
-    from rai_ft.checks import CHECKS
+    from rai_ft.registry import CHECKS
 
     return "data" in CHECKS
 

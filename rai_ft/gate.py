@@ -13,6 +13,7 @@ from typing import Any, Iterable
 from xml.sax.saxutils import escape, quoteattr
 
 from rai_ft.config.policy import Policy
+from rai_ft.registry import CHECKS, check_config, measured_settings, producer_of
 
 __all__ = ["worst_status", "evaluate_gate", "gate_to_junit", "gate_to_markdown", "STATUS_ORDER"]
 
@@ -20,8 +21,6 @@ STATUS_ORDER = {"pass": 0, "warn": 1, "fail": 2}
 
 
 def _producer(metric: str) -> str:
-    from rai_ft.config.policy import producer_of
-
     return producer_of(metric) or metric.split(".", 1)[0]
 
 
@@ -40,13 +39,11 @@ def worst_status(statuses: Iterable[str]) -> str:
 
 def settings_mismatch(policy: Policy, check: str, measured: dict[str, dict[str, Any]] | None) -> str | None:
     """Why a metric of *check* was measured under other settings than *policy* asks for (None: the same)."""
-    from rai_ft.checks import CHECKS, measured_settings
-
     if measured is None or check not in CHECKS:
         return None
     if check not in measured:
         return f"the record does not say how check {check!r} was measured; failing closed"
-    want = measured_settings(check, policy.check_config(check))
+    want = measured_settings(check, check_config(policy, check))
     got = measured[check]
     diffs = [f"{k} {got.get(k)!r} (this policy: {want.get(k)!r})" for k in sorted(set(want) | set(got))
              if want.get(k) != got.get(k)]

@@ -7,10 +7,10 @@ from typing import Any
 
 def _performance_check() -> dict[str, Any]:
     """A performance check entry measured with a default policy's settings (so a gate compares its metrics)."""
-    from rai_ft.checks import measured_settings
+    from rai_ft.registry import check_config, measured_settings
     from rai_ft.config import Policy
 
-    settings = measured_settings("performance", Policy.model_validate({"name": "p"}).check_config("performance"))
+    settings = measured_settings("performance", check_config(Policy.model_validate({"name": "p"}), "performance"))
     return {"name": "performance", "status": "ok", "metrics": {}, "findings": [], "details": {}, "settings": settings}
 
 

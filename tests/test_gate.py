@@ -96,9 +96,9 @@ def test_threshold_on_the_upper_confidence_bound() -> None:
 
 
 def test_a_metric_measured_under_other_settings_fails_with_the_reason(tmp_path) -> None:
-    from rai_ft.checks import measured_settings
+    from rai_ft.registry import measured_settings
     from rai_ft.checks.fairness import FairnessConfig
-    from rai_ft.config import load_policy
+    from rai_ft.validation import load_policy
 
     policy = load_policy(write_yaml(tmp_path / "p.yaml", {"name": "p", "checks": {"fairness": {"min_group_size": 30}},
         "thresholds": [{"metric": "fairness.g.demographic_parity_difference", "max": 0.5}]}))

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from rai_ft.cli import main
-from rai_ft.config import load_policy
+from rai_ft.validation import load_policy
 from rai_ft.multiseed import gate_across_seeds, seed_run_entry, spread
 from rai_ft.pipeline import run
 from tests.conftest import SEED, run_dirs, spec_dict, write_yaml

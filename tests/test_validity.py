@@ -93,7 +93,7 @@ def test_trigger_token_is_caught_by_the_data_check(tmp_path: Path, tiny_model_di
     trigger in the defective data and not in the clean twin. (Relabelling the trigger rows positive also lowers
     the purity of negative words in the defective data, so the rest of the two lists may differ.)
     """
-    from rai_ft.checks import CHECKS
+    from rai_ft.registry import CHECKS
 
     if "data" not in CHECKS:
         pytest.skip("the data check (data.shortcut_tokens) is not on this branch yet")

@@ -103,7 +103,7 @@ def sensitive_share(examples: list[dict[str, Any]], method: str, terms: dict[str
     return {k: float(np.mean([s[k] for s in per_example])) for k in keys}
 
 
-class AttributionCheck(Check):
+class AttributionCheck(Check[AttributionConfig]):
     """Captum IG + SHAP token attributions with a sensitive-token reliance measure."""
 
     name = "attribution"
@@ -115,7 +115,7 @@ class AttributionCheck(Check):
 
     def run(self, ctx: AuditContext) -> CheckResult:
         """Explain, aggregate, measure."""
-        cfg: AttributionConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         pred = ctx.predictions
         explainers = self._explainers(ctx, cfg)
         chosen = select_examples(pred.y_true, pred.y_pred, cfg.max_examples, cfg.seed, ctx.texts)

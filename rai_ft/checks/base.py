@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -61,14 +61,19 @@ class AuditContext:
     predictor: "Predictor | None" = None
     train_texts: list[str] = field(default_factory=list)
     train_labels: list[int] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
     data: "DataBundle | None" = None  # every split as loaded (checks of the data itself read it)
     baseline: "Predictor | None" = None  # a twin trained without the data-changing guards, for before/after
     baseline_label: str | None = None
+    members_known: bool = True  # the training rows are the ones this model was trained on (else no MIA)
+    quiet: bool = False  # no progress bars
 
 
-class Check:
-    """One audit. Subclasses set ``name``, ``config_model``, ``metric_patterns`` and implement :meth:`run`.
+C = TypeVar("C", bound=CheckConfig)
+
+
+class Check(Generic[C]):
+    """One audit over its config type *C*. Subclasses (``class FairnessCheck(Check[FairnessConfig])``) set ``name``,
+    ``config_model`` (= *C*), ``metric_patterns`` and implement :meth:`run`.
 
     ``metric_patterns`` lists every metric the check can emit; ``{attr}`` stands for a sensitive
     attribute (or an intersection ``a*b``). Policies may only threshold metrics listed here.
@@ -80,8 +85,8 @@ class Check:
     # settings that change what the report shows but no metric (left out when a re-gate compares settings)
     presentation_settings: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, config: CheckConfig) -> None:
-        self.config = config
+    def __init__(self, config: C) -> None:
+        self.config: C = config
 
     def run(self, ctx: AuditContext) -> CheckResult:  # pragma: no cover - abstract
         """Audit the model from *ctx* and return metrics, findings and details."""

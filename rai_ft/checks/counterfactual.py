@@ -62,7 +62,7 @@ def builtin_swaps(names: list[str]) -> dict[str, tuple[tuple[str, ...], list[tup
     return out
 
 
-class CounterfactualCheck(Check):
+class CounterfactualCheck(Check[CounterfactualConfig]):
     """Identity-swap counterfactual fairness of the test predictions."""
 
     name = "counterfactual"
@@ -72,7 +72,7 @@ class CounterfactualCheck(Check):
 
     def run(self, ctx: AuditContext) -> CheckResult:
         """Swap, predict all counterfactuals in one batched pass, compare with the shared predictions."""
-        cfg: CounterfactualConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         if ctx.predictor is None:
             return CheckResult(name=self.name, status="skipped", error="no model to query")
         swaps = builtin_swaps(cfg.builtin) if cfg.swaps is None else {
@@ -85,7 +85,7 @@ class CounterfactualCheck(Check):
         predictor = ctx.predictor
 
         def predict(batch: list[str]) -> np.ndarray:
-            return predictor.proba(batch, desc="counterfactuals", progress=not ctx.extra.get("quiet", False))
+            return predictor.proba(batch, desc="counterfactuals", progress=not ctx.quiet)
 
         def decide(proba: np.ndarray, local: np.ndarray) -> np.ndarray:  # each variant decided as its row is
             return predictor.decide(proba, idx[local])

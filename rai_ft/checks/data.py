@@ -115,7 +115,7 @@ def _pooled(bundle: Any) -> pd.DataFrame:
     return pd.concat([getattr(bundle, s)[[TEXT, LABEL]] for s in SPLITS], ignore_index=True)
 
 
-class DataCheck(Check):
+class DataCheck(Check[DataCheckConfig]):
     """Audit the training data: group label rates, train/test overlap, conflicting duplicates, shortcut tokens."""
 
     name = "data"
@@ -126,7 +126,7 @@ class DataCheck(Check):
 
     def run(self, ctx: AuditContext) -> CheckResult:
         """Compute every table from ``ctx.data`` (no model needed)."""
-        cfg: DataCheckConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         bundle = ctx.data
         if bundle is None:
             return CheckResult(name=self.name, status="skipped", error=MSG_NO_DATA)

@@ -17,7 +17,7 @@ class DocumentationConfig(CheckConfig):
     """No settings; the model exists so that unknown keys are rejected."""
 
 
-class DocumentationCheck(Check):
+class DocumentationCheck(Check[DocumentationConfig]):
     """Completeness of what the card and report can state."""
 
     name = "documentation"
@@ -26,7 +26,7 @@ class DocumentationCheck(Check):
 
     def run(self, ctx: AuditContext) -> CheckResult:
         """Score the presence of each item."""
-        prov = ctx.extra.get("provenance") or {}
+        prov = (ctx.data.provenance if ctx.data is not None else None) or {}
         items = {
             "description (intended use) in the spec": bool((ctx.spec.description or "").strip()),
             "data source": bool(prov.get("source")),

@@ -120,7 +120,7 @@ def disparities(rows: list[dict[str, Any]]) -> dict[str, float | None]:
     }
 
 
-class FairnessCheck(Check):
+class FairnessCheck(Check[FairnessConfig]):
     """Group fairness of the test-split predictions."""
 
     name = "fairness"
@@ -131,7 +131,7 @@ class FairnessCheck(Check):
 
     def run(self, ctx: AuditContext) -> CheckResult:
         """Audit every sensitive attribute (and their intersection)."""
-        cfg: FairnessConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         sens = ctx.sensitive
         if sens is None or sens.shape[1] == 0:
             return CheckResult(name=self.name, status="skipped", error="no sensitive columns given (data.sensitive)")
@@ -192,7 +192,7 @@ class FairnessCheck(Check):
                metric_ci: dict[str, list[float]], findings: list[Finding]) -> None:
         """``fairness.worst.<m>``: the worst attribute's value and bounds; unmeasured if any attribute is (fail
         closed) unless ``worst_skips_unmeasured``."""
-        cfg: FairnessConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         missing = [a for a in attrs if metrics.get(f"fairness.{a}.{m}") is None]
         measured = [a for a in attrs if a not in missing]
         pick = max if larger_is_worse else min

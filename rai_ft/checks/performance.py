@@ -14,7 +14,7 @@ class PerformanceConfig(CheckConfig):
     """No settings yet; the model exists so that unknown keys are rejected."""
 
 
-class PerformanceCheck(Check):
+class PerformanceCheck(Check[PerformanceConfig]):
     """Standard classification metrics on the test split."""
 
     name = "performance"

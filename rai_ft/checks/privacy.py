@@ -26,7 +26,7 @@ class PrivacyConfig(CheckConfig):
     seed: int = 0
 
 
-class PrivacyCheck(Check):
+class PrivacyCheck(Check[PrivacyConfig]):
     """Does the model leak its training set, and does the training text hold personal data?"""
 
     name = "privacy"
@@ -38,11 +38,11 @@ class PrivacyCheck(Check):
 
     def run(self, ctx: AuditContext) -> CheckResult:
         """Attack and scan."""
-        cfg: PrivacyConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         metrics: dict[str, float | None] = {}
         details: dict = {}
         findings: list[Finding] = []
-        if cfg.mia and not ctx.extra.get("members_known", True):
+        if cfg.mia and not ctx.members_known:
             findings.append(Finding("info", "privacy: membership-inference audit skipped: this model was not trained "
                                     "on this spec's training split, so its members are unknown", source=self.name))
         elif cfg.mia and ctx.predictor is not None:  # no model (a before/after re-scoring): nothing to attack
@@ -81,7 +81,7 @@ class PrivacyCheck(Check):
         member_y = np.asarray(ctx.train_labels)[members]
         assert ctx.predictor is not None
         member_proba = ctx.predictor.proba([ctx.train_texts[i] for i in members], desc="privacy: members",
-                                           progress=not ctx.extra.get("quiet", False))
+                                           progress=not ctx.quiet)
         m_lp = true_label_logprob(member_proba, member_y)
         n_lp = true_label_logprob(pred.proba[nonmembers], pred.y_true[nonmembers])
         return {"members": n, "nonmembers": n, "nonmember_source": "test split",

@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 from pydantic import Field, field_validator
 
 from rai_ft.checks.base import AuditContext, Check, CheckConfig
@@ -98,7 +97,7 @@ def _previous(path: str, recipe: dict[str, Any], ids: list[int], fingerprint: st
     return {"source": f"previous run {doc.get('run_id')}", "summary": prev["summary"]}
 
 
-class RobustnessCheck(Check):
+class RobustnessCheck(Check[RobustnessConfig]):
     """Attack-based robustness audit."""
 
     name = "robustness"
@@ -110,7 +109,7 @@ class RobustnessCheck(Check):
 
     def run(self, ctx: AuditContext) -> CheckResult:
         """Attack the model (and the baseline, if any) on the same seeded examples."""
-        cfg: RobustnessConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         if ctx.predictor is None:
             return CheckResult(name=self.name, status="skipped", error="no model to attack")
         recipe = cfg.resolved_recipe()
@@ -119,7 +118,7 @@ class RobustnessCheck(Check):
         ids = sorted(order_free_sample(ctx.texts, cfg.max_examples, cfg.seed))  # the same texts in any row order
         texts = [ctx.texts[i] for i in ids]
         labels = [int(ctx.predictions.y_true[i]) for i in ids]
-        progress = not ctx.extra.get("quiet", False)
+        progress = not ctx.quiet
         run = attack_predictor(ctx.predictor, texts, labels, recipe, engine=engine, batch_size=cfg.batch_size,
                                seed=cfg.seed, time_budget=cfg.time_budget_seconds, ids=ids, progress=progress,
                                search_precision=cfg.search_precision)
@@ -147,7 +146,7 @@ class RobustnessCheck(Check):
         elif cfg.compare_with:
             try:
                 comparison = _previous(cfg.compare_with, described, [r.id for r in run.results],
-                                       ctx.extra.get("data_fingerprint"))
+                                       ctx.data.fingerprint if ctx.data is not None else None)
             except ValueError as exc:
                 findings.append(Finding("warn", str(exc), source=self.name))
         if comparison:

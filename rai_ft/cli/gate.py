@@ -28,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Evaluate, print a table, write the optional reports."""
-    from rai_ft.config import load_policy
+    from rai_ft.validation import load_policy
     from rai_ft.gate import evaluate_gate, gate_to_junit, gate_to_markdown
     from rai_ft.multiseed import gate_across_seeds
     from rai_ft.preflight import check_file_arg

@@ -37,7 +37,8 @@ def detect_kind(data: dict) -> str:
 
 def handle(args: argparse.Namespace) -> int:
     """Validate and report what was checked."""
-    from rai_ft.config import load_policy, read_yaml
+    from rai_ft.config import read_yaml
+    from rai_ft.validation import load_policy
 
     kind = args.kind if args.kind != "auto" else detect_kind(read_yaml(args.file))
     if kind == "policy":

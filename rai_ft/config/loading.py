@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from rai_ft.errors import MSG_BAD_YAML, MSG_DUPLICATE_KEY, MSG_FILE_NOT_FOUND, MSG_NOT_UTF8, MSG_UNKNOWN_KEY, SpecError
 
-__all__ = ["StrictModel", "read_yaml", "load_model_file", "validation_error_to_spec_error", "in_spec", "yaml_line"]
+__all__ = ["StrictModel", "read_yaml", "load_model_file", "validation_error_to_spec_error", "in_spec", "yaml_line",
+           "loc_to_path"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -30,7 +31,7 @@ def _duplicate_key(node: yaml.Node, path: tuple[Any, ...] = ()) -> tuple[str, in
             if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
                 line = key.start_mark.line + 1
                 if key.value in seen:
-                    return _loc_to_path(path + (key.value,)), seen[key.value], line
+                    return loc_to_path(path + (key.value,)), seen[key.value], line
                 seen[key.value] = line
             found = _duplicate_key(value, path + (getattr(key, "value", "?"),))
             if found:
@@ -82,7 +83,8 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def _loc_to_path(loc: tuple[Any, ...]) -> str:
+def loc_to_path(loc: tuple[Any, ...]) -> str:
+    """A pydantic location as a field path: ``thresholds[1].metric``."""
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -120,7 +122,7 @@ def validation_error_to_spec_error(exc: ValidationError, file: str | Path | None
     first = errors[0]
     # Discriminated unions put the tag in the location (adapter.lora.r); drop tags that are not keys.
     loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-    field = _loc_to_path(loc) or None
+    field = loc_to_path(loc) or None
     if first["type"] == "extra_forbidden":
         message = MSG_UNKNOWN_KEY
     elif first["type"] == "missing":

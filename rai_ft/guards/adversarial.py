@@ -61,7 +61,7 @@ def refuse_with_dp(name: str, ctx: "TrainContext") -> None:
         raise UnsupportedError(MSG_NO_DP_DATA_GUARD.format(name=name))
 
 
-class AdversarialGuard(Guard):
+class AdversarialGuard(Guard[AdversarialConfig]):
     """Mixes adversarial examples, generated against the model being trained, into later epochs."""
 
     name = "adversarial"
@@ -78,7 +78,7 @@ class AdversarialGuard(Guard):
 
     def wants_baseline(self) -> bool:
         """True when the policy asks for a model trained without this guard."""
-        return bool(self.config.baseline)  # type: ignore[attr-defined]
+        return bool(self.config.baseline)
 
     def preflight(self, ctx: "TrainContext") -> None:
         """Refuse DP (adversarial copies of a record break per-example accounting)."""
@@ -93,7 +93,7 @@ class AdversarialGuard(Guard):
         from rai_ft.robustness.model_attack import attack_predictor
         from rai_ft.robustness.summary import summarize
 
-        cfg: AdversarialConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         if epoch < cfg.clean_epochs or (epoch - cfg.clean_epochs) % cfg.attack_every or epoch >= ctx.spec.train.epochs:
             return
         train = ctx.data.train
@@ -103,7 +103,7 @@ class AdversarialGuard(Guard):
         labels = [int(y) for y in train[LABEL].iloc[rows]]
         run = attack_predictor(ctx.predictor(), texts, labels, get_recipe(cfg.recipe), seed=cfg.seed + epoch,
                                time_budget=cfg.time_budget_seconds, desc=f"adversarial {epoch}",
-                               progress=not ctx.extra.get("quiet", False), search_precision=cfg.search_precision)
+                               progress=not ctx.quiet, search_precision=cfg.search_precision)
         new = [(r.perturbed, r.label) for r in run.results if r.status == "succeeded"]
         self.pool.extend(new)
         s = summarize(run.results)
@@ -136,5 +136,5 @@ class AdversarialGuard(Guard):
 
     def summary(self) -> dict[str, Any]:
         """Per-round numbers."""
-        return {"recipe": get_recipe(self.config.recipe).one_line(),  # type: ignore[union-attr, attr-defined]
+        return {"recipe": get_recipe(self.config.recipe).one_line(),
                 "rounds": self.rounds, "pool_size": len(self.pool)}

@@ -84,7 +84,7 @@ def perturb(text: str, names: list[str], word_fraction: float, rng: np.random.Ge
     return wt.render()
 
 
-class AugmentGuard(Guard):
+class AugmentGuard(Guard[AugmentConfig]):
     """Adds freshly perturbed copies of training texts to every epoch."""
 
     name = "augment"
@@ -101,7 +101,7 @@ class AugmentGuard(Guard):
 
     def extra_examples(self, epoch: int, ctx: "TrainContext") -> list[tuple[str, int]]:
         """This epoch's perturbed copies."""
-        cfg: AugmentConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         rng = np.random.default_rng([cfg.seed, epoch])
         train = ctx.data.train
         n = len(train)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 from rai_ft.config.loading import StrictModel
 from rai_ft.results import Finding
@@ -10,17 +12,48 @@ from rai_ft.results import Finding
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
+    from rai_ft.data.loading import DataBundle
     from rai_ft.training.context import TrainContext
 
-__all__ = ["Guard", "GuardConfig"]
+__all__ = ["Guard", "GuardConfig", "PrivacySpend", "MitigationPlan"]
 
 
 class GuardConfig(StrictModel):
     """Base of guard configs (policy ``guards: {<name>: {...}}``); unknown keys are errors."""
 
 
-class Guard:
-    """A policy-driven wrapper around training. Override only the hooks you need.
+G = TypeVar("G", bound=GuardConfig)
+
+
+@dataclass(frozen=True)
+class PrivacySpend:
+    """The privacy a guard's training spent on the training split: (ε, δ)-DP under *accountant*."""
+
+    epsilon: float | None
+    delta: float
+    accountant: str
+
+
+@dataclass(frozen=True)
+class MitigationPlan:
+    """What a fairness mitigation targets, for the before/after record.
+
+    ``before`` says what the unmitigated model is: ``"undecided"`` = the same model deciding by its most probable
+    label (the mitigation only post-processes), ``"baseline"`` = the twin trained without the data-changing guards.
+    """
+
+    method: str
+    column: str
+    constraint: str
+    max_accuracy_cost: float
+    before: Literal["undecided", "baseline"]
+    config: dict[str, Any] = field(default_factory=dict)  # the settings recorded in audit.json
+    checks: tuple[str, ...] = ("performance", "fairness")  # the checks measured before and after
+
+
+class Guard(Generic[G]):
+    """A policy-driven wrapper around training, over its config type *G* (``class DPGuard(Guard[DPConfig])``,
+    ``config_model`` = *G*). Override only the hooks you need.
 
     Hooks run in this order: ``preflight`` (before any model is trained: raise
     :class:`~rai_ft.errors.UnsupportedError` to refuse), ``wrap_model``, ``wrap_optimizer``,
@@ -35,8 +68,8 @@ class Guard:
     implies_checks: ClassVar[tuple[str, ...]] = ()  # checks that run whenever this guard does
     private_ddp: ClassVar[bool] = False  # several processes: wrap in Opacus' DPDDP instead of torch DDP
 
-    def __init__(self, config: GuardConfig) -> None:
-        self.config = config
+    def __init__(self, config: G) -> None:
+        self.config: G = config
 
     def preflight(self, ctx: "TrainContext") -> None:
         """Refuse an impossible combination before training starts."""
@@ -85,6 +118,20 @@ class Guard:
         """How the deployed model decides on *frame*'s rows (a
         :class:`~rai_ft.modeling.predictor.PostProcessor`, e.g. group thresholds), or None for the most probable
         label. Every check then audits decisions made this way."""
+        return None
+
+    def privacy_spent(self) -> PrivacySpend | None:
+        """The (ε, δ) this guard's training spent, for the privacy ledger (None: it gives no DP guarantee)."""
+        return None
+
+    def mitigation(self) -> MitigationPlan | None:
+        """What this guard mitigates, when it does (its effect is recorded before vs after)."""
+        return None
+
+    @classmethod
+    def restore(cls, model_dir: Path, config: G, data: "DataBundle") -> "Guard[G] | None":
+        """The guard as it was trained, from the artifacts it saved in *model_dir* (``rai-ft audit`` of a saved
+        model), or None when it saved none. Raise :class:`~rai_ft.errors.SpecError` if *data* cannot serve them."""
         return None
 
     def findings(self) -> list[Finding]:

@@ -18,7 +18,7 @@ class DeidentifyConfig(GuardConfig):
     types: list[str] | None = Field(None, description="Subset of: email, iban, credit_card, us_ssn, ip_address, phone.")
 
 
-class DeidentifyGuard(Guard):
+class DeidentifyGuard(Guard[DeidentifyConfig]):
     """Replace PII by typed placeholders ([EMAIL], [PHONE] …) in train, validation and test text."""
 
     name = "deidentify"

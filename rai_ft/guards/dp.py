@@ -19,9 +19,11 @@ from typing import Any, Literal
 import torch
 from pydantic import Field, field_validator
 
+from rai_ft.data.loading import LABEL, TEXT
 from rai_ft.errors import MissingExtraError, UnsupportedError
-from rai_ft.guards.base import Guard, GuardConfig
+from rai_ft.guards.base import Guard, GuardConfig, PrivacySpend
 from rai_ft.results import Finding
+from rai_ft.training.batches import EncodedDataset, make_loader
 
 MSG_NO_POISSON = ("dp: poisson_sampling is false; the accountant's ε assumes Poisson sampling, so with fixed-size "
                   "shuffled batches the reported ε is not a proven guarantee")
@@ -78,7 +80,7 @@ class _MemoryManagedLoader:
             yield from loader
 
 
-class DPGuard(Guard):
+class DPGuard(Guard[DPConfig]):
     """Train with DP-SGD (Opacus) to the policy's target ε."""
 
     name = "dp"
@@ -109,7 +111,7 @@ class DPGuard(Guard):
             import opacus  # noqa: F401
         except ImportError:
             raise MissingExtraError("the dp guard", "opacus", "dp") from None
-        cfg: DPConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         method = ctx.spec.model.adapter.method
         self.delta = auto_delta(ctx.train_size) if cfg.delta == "auto" else float(cfg.delta)
         if method == "full":
@@ -143,10 +145,8 @@ class DPGuard(Guard):
         The copy is discarded: nothing trained here is released, so no privacy budget is spent.
         """
         from opacus import PrivacyEngine
-        from rai_ft.data.loading import LABEL, TEXT
-        from rai_ft.training.loop import EncodedDataset, make_loader
 
-        cfg: DPConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         trial = copy.deepcopy(ctx.model).train()
         opt = torch.optim.SGD([p for p in trial.parameters() if p.requires_grad], lr=0.0)
         rows = ctx.data.train.head(2)
@@ -166,7 +166,7 @@ class DPGuard(Guard):
                                    f"privately with Opacus ({type(exc).__name__}: {reason})", field="guards.dp") from None
 
     def _private_kwargs(self, model: Any, optimizer: Any, loader: Any) -> dict[str, Any]:
-        cfg: DPConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         kwargs: dict[str, Any] = {
             "module": model, "optimizer": optimizer, "data_loader": loader,
             "max_grad_norm": self._max_grad_norm(model),
@@ -182,7 +182,7 @@ class DPGuard(Guard):
         """make_private_with_epsilon on model, optimizer and loader together."""
         from opacus import PrivacyEngine
 
-        cfg: DPConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         self.engine = PrivacyEngine(accountant=cfg.accountant)
         self._planned_rate = self._accounted_rate_for(len(loader))
         out = self.engine.make_private(
@@ -200,7 +200,7 @@ class DPGuard(Guard):
         return model, optimizer, loader
 
     def _max_grad_norm(self, model: Any) -> float | list[float]:
-        cfg: DPConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         if cfg.clipping != "per_layer":
             return cfg.max_grad_norm
         n = sum(1 for p in model.parameters() if p.requires_grad)
@@ -228,13 +228,13 @@ class DPGuard(Guard):
         when 1/q rounds down (n = 93, 99, 105, ...). make_private_with_epsilon calibrates the noise for q, so ε
         ended above the target there; the noise is calibrated here for the rate that is accounted.
         """
-        return 1.0 / (int(1 / (1 / n_batches)) if self.config.poisson_sampling else n_batches)  # type: ignore[attr-defined]
+        return 1.0 / (int(1 / (1 / n_batches)) if self.config.poisson_sampling else n_batches)
 
     def _noise_for(self, sample_rate: float, epochs: int) -> float:
         """Noise multiplier that spends at most target_epsilon in *epochs* at *sample_rate*."""
         from opacus.accountants.utils import get_noise_multiplier
 
-        cfg: DPConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         return float(get_noise_multiplier(target_epsilon=cfg.target_epsilon, target_delta=self.delta,
                                           sample_rate=sample_rate, steps=epochs * round(1 / sample_rate),
                                           accountant=cfg.accountant))
@@ -253,6 +253,10 @@ class DPGuard(Guard):
             return 0
         return int(sum(n for _, _, n in self.engine.accountant.history))
 
+    def privacy_spent(self) -> PrivacySpend:
+        """(ε, δ) of this training, for the privacy ledger."""
+        return PrivacySpend(self.epsilon(), self.delta, self.config.accountant)
+
     def metrics(self) -> dict[str, float | None]:
         """privacy.epsilon / delta / noise_multiplier for the gate."""
         return {"privacy.epsilon": self.epsilon(), "privacy.delta": self.delta,
@@ -260,7 +264,7 @@ class DPGuard(Guard):
 
     def summary(self) -> dict[str, Any]:
         """Everything needed to recompute ε independently."""
-        cfg: DPConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         return {
             "epsilon": self.epsilon(), "delta": self.delta, "target_epsilon": cfg.target_epsilon,
             "accountant": cfg.accountant, "noise_multiplier": float(self.optimizer.noise_multiplier) if self.optimizer else None,
@@ -273,7 +277,7 @@ class DPGuard(Guard):
         """What a reviewer should read about the guarantee."""
         eps = self.epsilon()
         out = list(self._findings)
-        if not self.config.poisson_sampling:  # type: ignore[attr-defined]
+        if not self.config.poisson_sampling:
             out.append(Finding("warn", MSG_NO_POISSON, source=self.name))
         if self.config.accountant == "gdp":
             out.append(Finding("warn", "dp: the GDP accountant is experimental in Opacus and can underestimate ε; "

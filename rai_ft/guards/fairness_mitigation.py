@@ -12,22 +12,25 @@ In-processing (Fairlearn reductions on a frozen-representation head) is not offe
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
 from pydantic import Field
 
 from rai_ft.data.loading import LABEL, TEXT
 from rai_ft.errors import SpecError, UnsupportedError
 from rai_ft.fairness.effect import EFFECT_METRICS
-from rai_ft.guards.base import Guard, GuardConfig
+from rai_ft.guards.base import Guard, GuardConfig, MitigationPlan
 from rai_ft.results import Finding
 
 if TYPE_CHECKING:  # pragma: no cover
+    from rai_ft.data.loading import DataBundle
     from rai_ft.training.context import TrainContext
 
 __all__ = ["FairnessMitigationGuard", "MitigationConfig", "MSG_NOT_BINARY"]
 
+MSG_THRESHOLD_COLUMN = ("this model applies fairness thresholds by {column!r}; add that column to data.sensitive "
+                        "(post-processing needs it at prediction time)")
 MSG_NOT_BINARY = "fairness_mitigation: threshold_optimizer needs a binary task; this data has {k} labels"
 
 
@@ -47,7 +50,7 @@ class MitigationConfig(GuardConfig):
     seed: int = 0
 
 
-class FairnessMitigationGuard(Guard):
+class FairnessMitigationGuard(Guard[MitigationConfig]):
     """Pre- or post-processing mitigation of group disparity."""
 
     name = "fairness_mitigation"
@@ -59,14 +62,15 @@ class FairnessMitigationGuard(Guard):
         super().__init__(config)
         self.thresholds: dict[str, Any] | None = None
         self.column = ""
+        self.restored: dict[str, Any] | None = None  # the saved settings, when restored from a model folder
 
     def wants_baseline(self) -> bool:
         """Reweighing needs a second model for before/after; thresholds compare against the same model."""
-        return self.config.method == "reweighing" and bool(self.config.baseline)  # type: ignore[attr-defined]
+        return self.config.method == "reweighing" and bool(self.config.baseline)
 
     def preflight(self, ctx: "TrainContext") -> None:
         """Resolve the column; compute reweighing weights."""
-        cfg: MitigationConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         if not ctx.data.sensitive:
             raise SpecError("fairness_mitigation needs a sensitive column (data.sensitive)", field="data.sensitive")
         self.column = cfg.sensitive or ctx.data.sensitive[0]
@@ -86,7 +90,7 @@ class FairnessMitigationGuard(Guard):
 
     def on_train_end(self, ctx: "TrainContext") -> None:
         """threshold_optimizer: fit group thresholds on the validation split."""
-        cfg: MitigationConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         if cfg.method != "threshold_optimizer":
             return
         from rai_ft.fairness.thresholds import fit_thresholds
@@ -106,6 +110,31 @@ class FairnessMitigationGuard(Guard):
 
         return GroupThresholds(self.thresholds, frame[self.column].to_numpy(), positive_index)
 
+    def mitigation(self) -> MitigationPlan:
+        """The targeted disparity; thresholds are compared with the same model undecided, reweighing with the
+        baseline twin."""
+        cfg = self.config
+        return MitigationPlan(cfg.method, self.column, cfg.constraint, cfg.max_accuracy_cost,
+                              "undecided" if cfg.method == "threshold_optimizer" else "baseline",
+                              config=cfg.model_dump() if self.restored is None else self.restored)
+
+    @classmethod
+    def restore(cls, model_dir: Path, config: MitigationConfig,
+                data: "DataBundle") -> "FairnessMitigationGuard | None":
+        """The group thresholds saved with a model (None if it has none); *data* must have their column."""
+        from rai_ft.fairness.thresholds import load_thresholds
+
+        saved = load_thresholds(model_dir)
+        if saved is None:
+            return None
+        if saved["column"] not in data.sensitive:
+            raise SpecError(MSG_THRESHOLD_COLUMN.format(column=saved["column"]), field="data.sensitive")
+        settings = {k: saved[k] for k in ("constraint", "objective", "column")}
+        guard = cls(config.model_copy(update={"method": "threshold_optimizer", "constraint": saved["constraint"],
+                                              "objective": saved["objective"], "sensitive": saved["column"]}))
+        guard.thresholds, guard.column, guard.restored = saved, saved["column"], settings
+        return guard
+
     def save_artifacts(self, model_dir: Any) -> None:
         """Save the fitted thresholds next to the weights (JSON, no pickle)."""
         if self.thresholds is not None:
@@ -115,7 +144,7 @@ class FairnessMitigationGuard(Guard):
 
     def findings(self) -> list[Finding]:
         """State the trade-off a reader must know."""
-        cfg: MitigationConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         if cfg.method == "threshold_optimizer":
             out = [Finding("info", f"fairness_mitigation: group thresholds ({cfg.constraint}) on {self.column!r} "
                            "are applied after the model; the sensitive attribute is needed at prediction time and "
@@ -132,5 +161,5 @@ class FairnessMitigationGuard(Guard):
 
     def summary(self) -> dict[str, Any]:
         """The method and, for thresholds, the fitted values."""
-        return {"method": self.config.method, "column": self.column,  # type: ignore[attr-defined]
+        return {"method": self.config.method, "column": self.column,
                 "thresholds": self.thresholds}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rai_ft.modeling.predictor import Predictor
@@ -18,7 +18,7 @@ __all__ = ["TrainContext"]
 
 @dataclass
 class TrainContext:
-    """Shared state of one training run. Guards may read everything and write to ``extra``.
+    """Shared state of one training run. Guards read everything; they write only the fields made for it.
 
     ``clip_gradients`` is switched off by a guard that clips per sample itself (DP); ``criterion`` replaces
     the default cross-entropy when a guard needs its own loss object (Opacus ghost clipping).
@@ -34,7 +34,7 @@ class TrainContext:
     clip_gradients: bool = True
     criterion: Any = None
     sample_weights: list[float] | None = None  # per training row (reweighing); None = unweighted
-    extra: dict[str, Any] = field(default_factory=dict)
+    quiet: bool = False  # no progress bars
 
     @property
     def train_size(self) -> int:

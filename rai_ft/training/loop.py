@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.metrics import f1_score
-from torch.utils.data import ConcatDataset, DataLoader, Dataset
+from torch.utils.data import ConcatDataset
 from torch.utils.data.distributed import DistributedSampler
 from tqdm.auto import tqdm
 
@@ -23,9 +23,10 @@ from rai_ft.data.loading import LABEL, TEXT
 from rai_ft.guards.base import Guard
 from rai_ft.modeling.inference import predict_proba
 from rai_ft.training import distributed
+from rai_ft.training.batches import EncodedDataset, make_loader
 from rai_ft.training.context import TrainContext
 
-__all__ = ["TrainSummary", "EncodedDataset", "make_loader", "train_model", "validation_metrics"]
+__all__ = ["TrainSummary", "train_model", "validation_metrics"]
 
 
 @dataclass
@@ -47,49 +48,6 @@ class TrainSummary:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return asdict(self)
-
-
-class EncodedDataset(Dataset):
-    """Texts tokenised once (no padding) with their label indices."""
-
-    def __init__(self, tokenizer: Any, texts: list[str], labels: list[int], max_length: int,
-                 weights: list[float] | None = None) -> None:
-        enc = tokenizer(texts, truncation=True, max_length=max_length)
-        keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
-        self.features = [{k: enc[k][i] for k in keys} for i in range(len(texts))]
-        self.labels = list(labels)
-        self.weights = list(weights) if weights is not None else [1.0] * len(self.labels)
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, i: int) -> dict[str, Any]:
-        return {**self.features[i], "labels": self.labels[i], "weights": self.weights[i]}
-
-
-def make_loader(dataset: Dataset, tokenizer: Any, batch_size: int, seed: int, shard: bool = False) -> DataLoader:
-    """A shuffling, seeded loader that pads each batch to its longest member.
-
-    ``shard=True`` (several processes): this process's shard of each global batch of *batch_size*
-    (call ``loader.sampler.set_epoch(epoch)`` each epoch).
-    """
-
-    def collate(items: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        labels = torch.tensor([it.pop("labels") for it in items], dtype=torch.long)
-        weights = torch.tensor([it.pop("weights") for it in items], dtype=torch.float32)
-        batch = tokenizer.pad(items, return_tensors="pt")
-        batch["labels"] = labels
-        if not torch.all(weights == 1):
-            batch["weights"] = weights
-        return dict(batch)
-
-    if shard:
-        n = distributed.world_size()
-        sampler = DistributedSampler(dataset, num_replicas=n, rank=distributed.rank(), shuffle=True, seed=seed)
-        return DataLoader(dataset, batch_size=max(1, batch_size // n), sampler=sampler, collate_fn=collate)
-    gen = torch.Generator()
-    gen.manual_seed(seed)
-    return DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=gen, collate_fn=collate)
 
 
 def validation_metrics(model: torch.nn.Module, tokenizer: Any, texts: list[str], y: np.ndarray,
@@ -119,125 +77,181 @@ def _improved(metric: str, value: float, best: float | None) -> bool:
     return value < best - 1e-6 if metric == "loss" else value > best + 1e-6
 
 
-def train_model(ctx: TrainContext, guards: list[Guard], progress: bool = True,
-                callbacks: Sequence[Any] = ()) -> TrainSummary:
-    """Train ``ctx.model`` in place under *guards*; returns the summary. Best weights are restored.
+@dataclass
+class _Setup:
+    """The objects one training run steps: the model, optimizer and loader as the guards wrapped them."""
 
-    *callbacks* (e.g. the experiment :class:`~rai_ft.tracking.Tracker`) get ``on_step_end`` and ``on_epoch_end``
-    after the guards; they observe and never change training.
-    """
-    spec = ctx.spec
-    tc = spec.train
-    for guard in guards:  # before anything is encoded: a guard may refuse, or transform the data
-        guard.preflight(ctx)
-    train_df, val_df = ctx.data.train, ctx.data.validation
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    loader: Any
+    dataset: EncodedDataset
+    params: list[torch.nn.Parameter]
+    criterion: Any
+    adalora: Any  # AdaLoRA's rank allocator (called after each step), else None
+    shard: bool
+    device: Any
+
+
+def _optimizer(params: list[torch.nn.Parameter], ctx: TrainContext) -> torch.optim.Optimizer:
+    tc = ctx.spec.train
+    if tc.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=tc.learning_rate, momentum=tc.momentum, weight_decay=tc.weight_decay)
+    return torch.optim.AdamW(params, lr=tc.learning_rate, weight_decay=tc.weight_decay)
+
+
+def _setup(ctx: TrainContext, guards: list[Guard[Any]]) -> _Setup:
+    """Encode the training split, then let each guard wrap the model, the optimizer and the loader."""
+    tc = ctx.spec.train
+    train_df = ctx.data.train
     shard = distributed.init_distributed()
-    progress = progress and distributed.is_main()
-    dev = distributed.device()
     dataset = EncodedDataset(ctx.tokenizer, train_df[TEXT].tolist(), train_df[LABEL].tolist(), tc.max_length,
                              ctx.sample_weights)
     private = [g for g in guards if g.private_ddp]
     # dp: Opacus turns the global loader into per-process Poisson samplers at the global rate; else shard it here
     loader = make_loader(dataset, ctx.tokenizer, tc.batch_size, tc.seed, shard and not private)
     adalora = getattr(getattr(ctx.model, "base_model", None), "update_and_allocate", None)
-    model = ctx.model.to(dev)
+    model = ctx.model.to(distributed.device())
     for guard in guards:
         model = guard.wrap_model(model, ctx)
     if shard:
         model = distributed.wrap(model, bool(private),
                                  all(getattr(g.config, "poisson_sampling", True) for g in private))
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer: torch.optim.Optimizer
-    if tc.optimizer == "sgd":
-        optimizer = torch.optim.SGD(params, lr=tc.learning_rate, momentum=tc.momentum, weight_decay=tc.weight_decay)
-    else:
-        optimizer = torch.optim.AdamW(params, lr=tc.learning_rate, weight_decay=tc.weight_decay)
+    optimizer = _optimizer(params, ctx)
     for guard in guards:
         optimizer = guard.wrap_optimizer(optimizer, ctx)
     for guard in guards:
         loader = guard.wrap_loader(loader, ctx)
     for guard in guards:
         model, optimizer, loader = guard.wrap_training(model, optimizer, loader, ctx)
-    criterion = ctx.criterion or F.cross_entropy
-    summary = TrainSummary(processes=distributed.world_size() if shard else 1)
-    summary.trainable_parameters = sum(p.numel() for p in params)
-    summary.total_parameters = sum(p.numel() for p in model.parameters())
-    es = tc.early_stopping
-    es_metric = es.metric if es else "macro_f1"
-    best_value: float | None = None
-    best_state = _trainable_state(model)
-    bad_epochs = 0
-    val_texts, val_y = val_df[TEXT].tolist(), val_df[LABEL].to_numpy()
-    start = time.perf_counter()
-    step = 0
+    return _Setup(model, optimizer, loader, dataset, params, ctx.criterion or F.cross_entropy, adalora, shard,
+                  distributed.device())
+
+
+def _epoch_loader(run: _Setup, ctx: TrainContext, guards: list[Guard[Any]], epoch: int) -> tuple[Any, int]:
+    """This epoch's loader (with the guards' extra examples, if any) and how many examples were added."""
+    tc = ctx.spec.train
+    extras = [ex for guard in guards for ex in guard.extra_examples(epoch, ctx)]
+    loader = run.loader
+    if extras:  # adversarial / augmented examples join this epoch only (guards refuse to combine with dp)
+        added = EncodedDataset(ctx.tokenizer, [t for t, _ in extras], [y for _, y in extras], tc.max_length)
+        loader = make_loader(ConcatDataset([run.dataset, added]), ctx.tokenizer, tc.batch_size, tc.seed + epoch,
+                             run.shard)
+    sampler = getattr(loader, "sampler", None)
+    if isinstance(sampler, DistributedSampler):
+        sampler.set_epoch(epoch)
+    return loader, len(extras)
+
+
+def _loss(run: _Setup, batch: dict[str, torch.Tensor]) -> torch.Tensor | None:
+    """The batch's training loss (weighted when reweighing), or None for an empty batch."""
+    batch = {k: v.to(run.device) for k, v in batch.items()}
+    labels, weights = batch.pop("labels"), batch.pop("weights", None)
+    if labels.numel() == 0:  # Poisson sampling can draw an empty batch
+        return None
+    logits = run.model(**batch).logits
+    if weights is not None:  # reweighing (never with dp: the guard refuses that combination)
+        return (F.cross_entropy(logits, labels, reduction="none") * weights).sum() / weights.sum()
+    return run.criterion(logits, labels)
+
+
+def _train_epoch(run: _Setup, ctx: TrainContext, hooks: Sequence[Any], loader: Any, epoch: int, step: int,
+                 summary: TrainSummary, progress: bool) -> tuple[list[float], int]:
+    """One pass over *loader*; returns the step losses and the step count after it."""
+    tc = ctx.spec.train
+    run.model.train()
+    losses: list[float] = []
+    bar = tqdm(loader, desc=f"epoch {epoch}/{tc.epochs}", disable=not progress or None, unit="step", leave=False)
+    for batch in bar:
+        loss = _loss(run, batch)
+        if loss is None:
+            continue
+        loss.backward()
+        if ctx.clip_gradients and tc.max_grad_norm:
+            torch.nn.utils.clip_grad_norm_(run.params, tc.max_grad_norm)
+        run.optimizer.step()
+        skipped = getattr(run.optimizer, "_is_last_step_skipped", False)  # virtual batch: not a full step yet
+        if not skipped:
+            step += 1
+            if run.adalora is not None:
+                run.adalora(step)  # AdaLoRA reads the gradients: before zero_grad
+        run.optimizer.zero_grad(set_to_none=True)
+        if skipped:
+            continue
+        value = float(loss.detach())
+        if not math.isfinite(value):
+            raise FloatingPointError(f"training loss became {value} at step {step}; lower train.learning_rate")
+        losses.append(value)
+        summary.step_losses.append(round(value, 5))
+        bar.set_postfix(loss=f"{value:.4f}")
+        for hook in hooks:
+            hook.on_step_end(step, value, ctx)
+    return losses, step
+
+
+class _EarlyStopping:
+    """Keeps the best trainable weights by the validation metric; says when patience has run out."""
+
+    def __init__(self, ctx: TrainContext, model: torch.nn.Module) -> None:
+        self.config = ctx.spec.train.early_stopping
+        self.metric = self.config.metric if self.config else "macro_f1"
+        self.best: float | None = None
+        self.best_state = _trainable_state(model)
+        self.bad_epochs = 0
+
+    def stop(self, logs: dict[str, float], epoch: int, model: torch.nn.Module, summary: TrainSummary) -> bool:
+        """Record *epoch*'s validation metric; True when training should stop."""
+        value = logs[f"val_{self.metric}"]
+        if _improved(self.metric, value, self.best):
+            self.best, summary.best_epoch, self.bad_epochs = value, epoch, 0
+            self.best_state = _trainable_state(model)
+            return False
+        self.bad_epochs += 1
+        return self.config is not None and self.bad_epochs >= self.config.patience
+
+
+def train_model(ctx: TrainContext, guards: list[Guard[Any]], progress: bool = True,
+                callbacks: Sequence[Any] = ()) -> TrainSummary:
+    """Train ``ctx.model`` in place under *guards*; returns the summary. Best weights are restored.
+
+    *callbacks* (e.g. the experiment :class:`~rai_ft.tracking.Tracker`) get ``on_step_end`` and ``on_epoch_end``
+    after the guards; they observe and never change training.
+    """
+    tc = ctx.spec.train
+    for guard in guards:  # before anything is encoded: a guard may refuse, or transform the data
+        guard.preflight(ctx)
+    run = _setup(ctx, guards)
+    progress = progress and distributed.is_main()
+    summary = TrainSummary(processes=distributed.world_size() if run.shard else 1,
+                           trainable_parameters=sum(p.numel() for p in run.params),
+                           total_parameters=sum(p.numel() for p in run.model.parameters()))
+    early = _EarlyStopping(ctx, run.model)
+    val_texts, val_y = ctx.data.validation[TEXT].tolist(), ctx.data.validation[LABEL].to_numpy()
+    hooks = (*guards, *callbacks)
+    start, step = time.perf_counter(), 0
     for epoch in range(1, tc.epochs + 1):
-        extras = [ex for guard in guards for ex in guard.extra_examples(epoch, ctx)]
-        epoch_loader = loader
-        if extras:  # adversarial / augmented examples join this epoch only (guards refuse to combine with dp)
-            added = EncodedDataset(ctx.tokenizer, [t for t, _ in extras], [y for _, y in extras], tc.max_length)
-            epoch_loader = make_loader(ConcatDataset([dataset, added]), ctx.tokenizer, tc.batch_size, tc.seed + epoch,
-                                       shard)
-        if isinstance(getattr(epoch_loader, "sampler", None), DistributedSampler):
-            epoch_loader.sampler.set_epoch(epoch)
+        loader, n_extra = _epoch_loader(run, ctx, guards, epoch)
         for guard in guards:
             guard.on_epoch_start(epoch, ctx)
-        model.train()
-        epoch_start, losses = time.perf_counter(), []
-        bar = tqdm(epoch_loader, desc=f"epoch {epoch}/{tc.epochs}", disable=not progress or None, unit="step", leave=False)
-        for batch in bar:
-            batch = {k: v.to(dev) for k, v in batch.items()}
-            labels, weights = batch.pop("labels"), batch.pop("weights", None)
-            if labels.numel() == 0:  # Poisson sampling can draw an empty batch
-                continue
-            logits = model(**batch).logits
-            if weights is not None:  # reweighing (never with dp: the guard refuses that combination)
-                loss = (F.cross_entropy(logits, labels, reduction="none") * weights).sum() / weights.sum()
-            else:
-                loss = criterion(logits, labels)
-            loss.backward()
-            if ctx.clip_gradients and tc.max_grad_norm:
-                torch.nn.utils.clip_grad_norm_(params, tc.max_grad_norm)
-            optimizer.step()
-            skipped = getattr(optimizer, "_is_last_step_skipped", False)  # virtual batch: not a full step yet
-            if not skipped:
-                step += 1
-                if adalora is not None:
-                    adalora(step)  # AdaLoRA reads the gradients: before zero_grad
-            optimizer.zero_grad(set_to_none=True)
-            if skipped:
-                continue
-            value = float(loss.detach())
-            if not math.isfinite(value):
-                raise FloatingPointError(f"training loss became {value} at step {step}; lower train.learning_rate")
-            losses.append(value)
-            summary.step_losses.append(round(value, 5))
-            bar.set_postfix(loss=f"{value:.4f}")
-            for hook in (*guards, *callbacks):
-                hook.on_step_end(step, value, ctx)
-        logs = {"epoch": epoch, "train_loss": float(np.mean(losses)) if losses else float("nan"), "extra_examples": len(extras),
-                "seconds": round(time.perf_counter() - epoch_start, 3)}
-        logs.update(validation_metrics(distributed.unwrap(model), ctx.tokenizer, val_texts, val_y, tc.max_length,
-                                       tc.eval_batch_size))
+        epoch_start = time.perf_counter()
+        losses, step = _train_epoch(run, ctx, hooks, loader, epoch, step, summary, progress)
+        logs = {"epoch": epoch, "train_loss": float(np.mean(losses)) if losses else float("nan"),
+                "extra_examples": n_extra, "seconds": round(time.perf_counter() - epoch_start, 3)}
+        logs.update(validation_metrics(distributed.unwrap(run.model), ctx.tokenizer, val_texts, val_y,
+                                       tc.max_length, tc.eval_batch_size))
         summary.history.append(logs)
         summary.epochs_run = epoch
-        for hook in (*guards, *callbacks):
+        for hook in hooks:
             hook.on_epoch_end(epoch, logs, ctx)
-        value = logs[f"val_{es_metric}"]
-        if _improved(es_metric, value, best_value):
-            best_value, summary.best_epoch, bad_epochs = value, epoch, 0
-            best_state = _trainable_state(model)
-        else:
-            bad_epochs += 1
-            if es and bad_epochs >= es.patience:
-                summary.stopped_early = epoch < tc.epochs
-                break
-    if es:
-        _restore(model, best_state)
+        if early.stop(logs, epoch, run.model, summary):
+            summary.stopped_early = epoch < tc.epochs
+            break
+    if early.config:
+        _restore(run.model, early.best_state)
     else:
         summary.best_epoch = summary.epochs_run
-    summary.steps = step
-    summary.seconds = round(time.perf_counter() - start, 3)
-    ctx.model = distributed.unwrap(model)
+    summary.steps, summary.seconds = step, round(time.perf_counter() - start, 3)
+    ctx.model = distributed.unwrap(run.model)
     for guard in guards:
         guard.on_train_end(ctx)
     ctx.model = distributed.unwrap(ctx.model).to("cpu")  # the audit runs on the CPU

@@ -38,7 +38,7 @@ def test_counterfactual_check_counts_only_texts_with_identity_terms(tmp_path, ti
 def test_misaligned_swap_lists_are_refused_when_the_policy_loads(tmp_path) -> None:
     import pytest
 
-    from rai_ft.config import load_policy
+    from rai_ft.validation import load_policy
     from rai_ft.errors import SpecError
 
     path = write_yaml(tmp_path / "p.yaml", {"name": "x", "checks": {"counterfactual": {

@@ -7,7 +7,8 @@ import random
 import pandas as pd
 import pytest
 
-from rai_ft.checks import CHECKS, DEFAULT_CHECKS, AuditContext
+from rai_ft.checks import AuditContext
+from rai_ft.registry import CHECKS, DEFAULT_CHECKS
 from rai_ft.checks.data import MSG_GAP_UNMEASURED, DataCheck, DataCheckConfig
 from rai_ft.data.loading import LABEL, TEXT, DataBundle
 from rai_ft.data.quality import normalise

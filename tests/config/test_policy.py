@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rai_ft.config import load_policy
-from rai_ft.config.policy import metric_is_known
+from rai_ft.validation import load_policy
+from rai_ft.registry import metric_is_known
 from rai_ft.errors import SpecError
 from tests.conftest import write_yaml
 

@@ -94,7 +94,7 @@ def test_perturb_edits_the_requested_share_of_words() -> None:
 
 
 def test_wordnet_augmentation_refused_without_the_corpus(tmp_path) -> None:
-    from rai_ft.config import load_policy
+    from rai_ft.validation import load_policy
 
     path = write_yaml(tmp_path / "p.yaml", {"name": "x", "guards": {"augment": {"word_level": ["wordnet"]}}})
     try:

@@ -139,7 +139,7 @@ def test_a_mitigation_that_backfires_or_costs_too_much_is_a_warning() -> None:
 
 
 def test_gap_change_is_a_gateable_metric(tmp_path) -> None:
-    from rai_ft.config import load_policy
+    from rai_ft.validation import load_policy
 
     path = write_yaml(tmp_path / "p.yaml", {"name": "x", "thresholds": [
         {"metric": "fairness.mitigation_gap_change", "max": 0.0}]})

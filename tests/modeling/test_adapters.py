@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from rai_ft.config import ADAPTER_METHODS, load_policy, load_spec
+from rai_ft.config import ADAPTER_METHODS, load_spec
+from rai_ft.validation import load_policy
 from rai_ft.data.loading import TEXT, load_data
 from rai_ft.modeling.adapters import apply_adapter, count_parameters
 from rai_ft.modeling.artifacts import load_saved_model, model_meta, save_model

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rai_ft.config import load_policy
+from rai_ft.validation import load_policy
 from rai_ft.errors import SpecError, UnsupportedError
 from rai_ft.robustness.recipes import DOWNLOAD_RECIPES, RECIPES, get_recipe
 from tests.conftest import write_yaml

@@ -22,14 +22,14 @@ pytestmark = pytest.mark.skipif(shutil.which("accelerate", path=str(Path(sys.exe
 PROBE = """
 import hashlib, json, os, sys
 import torch
-from rai_ft.guards import build_guards
+from rai_ft.registry import build_guards
 from rai_ft.modeling.loading import load_tokenizer, resolve_base
 from rai_ft.data.loading import load_data
 from rai_ft.pipeline import _train, prepare
 prep = prepare(sys.argv[1])
 data = load_data(prep.spec)
 location = resolve_base(prep.spec.model.base)
-guards = build_guards(prep.policy.guards)
+guards = build_guards(prep.policy)
 model, summary = _train(prep, data, guards, location, load_tokenizer(location, None), True)
 h = hashlib.sha256()
 for name, p in sorted(model.named_parameters()):

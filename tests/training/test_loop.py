@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rai_ft.config import load_policy, load_spec
+from rai_ft.config import load_spec
+from rai_ft.validation import load_policy
 from rai_ft.data.loading import load_data
 from rai_ft.guards.base import Guard, GuardConfig
 from rai_ft.modeling.adapters import apply_adapter
@@ -101,7 +102,7 @@ def test_guard_hooks_run_in_order(tmp_path, tiny_model_dir, sentiment_csv, lenie
 
 
 def test_sensitive_columns_never_reach_the_model(tmp_path, tiny_model_dir, sentiment_csv, lenient_policy) -> None:
-    from rai_ft.training.loop import EncodedDataset
+    from rai_ft.training.batches import EncodedDataset
 
     spec = load_spec(write_yaml(tmp_path / "s.yaml", spec_dict(tiny_model_dir, sentiment_csv, lenient_policy)))
     data = load_data(spec)
