@@ -90,16 +90,16 @@ def evaluate_gate(policy: Policy, metrics: dict[str, Any], check_status: dict[st
             value = None
         elif mismatch is not None:
             verdict, reason = "fail", mismatch
-        elif _number(value) is None or math.isnan(_number(value)):  # type: ignore[arg-type]
+        elif (number := _number(value)) is None or math.isnan(number):
             what = "metric" if th.use == "value" else f"{th.use.replace('_', ' ')} of the metric (no interval)"
             verdict, reason = "fail", f"{what} missing or not measurable; failing closed"
             value = None
-        elif not math.isfinite(_number(value)):  # type: ignore[arg-type]
+        elif not math.isfinite(number):
             what = "metric" if th.use == "value" else th.use.replace("_", " ") + " of the metric"
-            verdict, reason = "fail", f"{what} is {_number(value)} (not a finite number); failing closed"
+            verdict, reason = "fail", f"{what} is {number} (not a finite number); failing closed"
             value = None
         else:
-            value = float(value)
+            value = number
             ok = (th.min is None or value >= th.min) and (th.max is None or value <= th.max)
             verdict = "pass" if ok else th.severity
             reason = f"{value:.4g}{'' if th.use == 'value' else ' (' + th.use.replace('_', ' ') + ')'} " \
@@ -112,7 +112,8 @@ def evaluate_gate(policy: Policy, metrics: dict[str, Any], check_status: dict[st
         ok = name in ran
         results.append({"metric": f"guard.{name}", "value": 1.0 if ok else 0.0, "min": 1.0, "max": None,
                          "severity": "fail", "status": "pass" if ok else "fail",
-                         "reason": f"guard {name!r} {'was' if ok else 'was not'} used in training; the policy requires it",
+                         "reason": f"guard {name!r} {'was' if ok else 'was not'} used in training; "
+                                   "the policy requires it",
                          "description": f"required guard: {name}"})
     return {"status": worst_status(str(r["status"]) for r in results), "policy": policy.name, "results": results}
 
@@ -125,7 +126,8 @@ def gate_to_junit(gate: dict[str, Any], suite_name: str = "rai-ft gate") -> str:
              f'<testsuites name={quoteattr(suite_name)} tests="{len(results)}" failures="{failures}">',
              f'  <testsuite name={quoteattr(gate["policy"])} tests="{len(results)}" failures="{failures}">']
     for r in results:
-        lines.append(f'    <testcase classname={quoteattr("rai_ft.gate." + gate["policy"])} name={quoteattr(r["metric"])}>')
+        classname = quoteattr("rai_ft.gate." + gate["policy"])
+        lines.append(f'    <testcase classname={classname} name={quoteattr(r["metric"])}>')
         if r["status"] == "fail":
             lines.append(f'      <failure message={quoteattr(r["reason"])}>{escape(r["reason"])}</failure>')
         elif r["status"] == "warn":

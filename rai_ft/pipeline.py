@@ -26,7 +26,7 @@ from rai_ft.mitigation import audit_context, mitigation_record
 from rai_ft.modeling.predictor import Predictor
 from rai_ft.preflight import preflight
 from rai_ft.record import reserved_run_dir, staged_run_dir
-from rai_ft.registry import GUARDS, build_guards, guard_config, run_checks
+from rai_ft.registry import GUARDS, base_of, build_guards, guard_config, run_checks, task_of
 from rai_ft.tracking import tracked_run
 from rai_ft.training import distributed
 from rai_ft.validation import Prepared, check_policy_against_spec, prepare
@@ -36,8 +36,7 @@ __all__ = ["Prepared", "prepare", "run", "audit", "check_policy_against_spec"]
 
 def _predictor(model: Any, tokenizer: Any, data: DataBundle, spec: Spec,
                model_labels: list[str] | None = None) -> Predictor:
-    return Predictor(model, tokenizer, data.labels, model_labels=model_labels, max_length=spec.train.max_length,
-                     batch_size=spec.train.eval_batch_size)
+    return task_of(spec).predictor(model, tokenizer, spec, data.labels, model_labels)
 
 
 def _predict(predictor: Predictor, data: DataBundle, progress: bool = True) -> Predictions:
@@ -72,18 +71,17 @@ def _train(prep: Prepared, data: DataBundle, guards: list[Any], location: Any, t
            quiet: bool, callbacks: tuple[Any, ...] = ()) -> tuple[Any, Any]:
     """Seed, load the base model, apply the adapter and train under *guards*; returns (model, TrainSummary)."""
     from rai_ft.modeling.adapters import apply_adapter, count_parameters
-    from rai_ft.modeling.loading import load_classifier
     from rai_ft.training.context import TrainContext
     from rai_ft.training.loop import train_model
     from rai_ft.training.seed import seed_everything
 
     spec = prep.spec
     seed_everything(spec.train.seed)
-    model = load_classifier(location, data.labels, spec.model.revision, spec.model.allow_pickle)
+    model = task_of(spec).load_model(location, data.labels, spec.model.revision, spec.model.allow_pickle)
     steps_per_epoch = -(-len(data.train) // spec.train.batch_size)
     model = apply_adapter(model, spec.model.adapter, steps_per_epoch * spec.train.epochs)
     trainable, total = count_parameters(model)
-    _log(f"model: {spec.model.base} + {spec.model.adapter.method} ({trainable:,} of {total:,} parameters trainable)"
+    _log(f"model: {base_of(spec)} + {spec.model.adapter.method} ({trainable:,} of {total:,} parameters trainable)"
          + (f"; guards: {', '.join(g.name for g in guards)}" if guards else ""), quiet)
     ctx = TrainContext(spec=spec, policy=prep.policy, data=data, model=model, tokenizer=tokenizer,
                        steps_per_epoch=steps_per_epoch, total_steps=steps_per_epoch * spec.train.epochs,
@@ -124,7 +122,7 @@ def run(spec_path: str | Path, output_root: str | Path = "reports", quiet: bool 
     _log(f"data: {len(data.train)} train / {len(data.validation)} validation / {len(data.test)} test, "
          f"labels {data.labels}" + (f"; {distributed.world_size()} processes" if distributed.world_size() > 1
                                     else ""), quiet)
-    location = resolve_base(spec.model.base)
+    location = resolve_base(base_of(spec))
     tokenizer = load_tokenizer(location, spec.model.revision)
     # rank 0 claims the run directory; the other ranks only train and write nothing
     claim = reserved_run_dir(Path(output_root), spec.name) if distributed.is_main() else nullcontext(
@@ -133,7 +131,7 @@ def run(spec_path: str | Path, output_root: str | Path = "reports", quiet: bool 
         if tracker is not None:
             _log(f"tracking: {', '.join(b.name for b in tracker.backends)} ({json.dumps(tracker.record())})", quiet)
         final, doc = _run_tracked(prep, data, guards, location, tokenizer, final, output_root, quiet, tracker)
-        if tracker is not None:
+        if tracker is not None and doc is not None:
             tracker.finish(doc, final)
     return final, doc  # doc is None on ranks other than 0 (they only train)
 
@@ -203,11 +201,11 @@ def _save_seed_model(out: SeedOutcome, data: DataBundle, tokenizer: Any, folder:
 
     spec = out.prep.spec
     save_model(out.model, tokenizer, folder,
-               model_meta(out.model, spec.model.base, spec.model.adapter.method, data.labels, data.positive_index,
+               model_meta(out.model, base_of(spec), spec.model.adapter.method, data.labels, data.positive_index,
                           spec.train.max_length, data.train_sha256))
     for g in out.guards:
         g.save_artifacts(folder)
-    return {"base": spec.model.base, "method": spec.model.adapter.method, "dir": folder.name,
+    return {"base": base_of(spec), "method": spec.model.adapter.method, "dir": folder.name,
             "weights_sha256": weights_sha256(folder), "trainable_parameters": out.summary.trainable_parameters,
             "total_parameters": out.summary.total_parameters}
 

@@ -15,12 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rai_ft.config.loading import in_spec
-from rai_ft.errors import (
-    MSG_MAX_LENGTH,
-    MSG_NOT_WRITABLE,
-    MSG_OUTPUT_IS_FILE,
-    SpecError,
-)
+from rai_ft.errors import MSG_MAX_LENGTH, MSG_NOT_WRITABLE, MSG_OUTPUT_IS_FILE, SpecError
+from rai_ft.registry import base_of, task_of
 
 if TYPE_CHECKING:  # rai_ft.modeling imports torch: only pre-flight of a model needs it, not gate/report/init
     from rai_ft.modeling.inspect import ModelFiles
@@ -108,7 +104,6 @@ def preflight(prep: Any, output: str | Path | None = None, model_dir: str | Path
         data: Load and check the data (sizes against the splits, labels, texts).
         base: Check the spec's ``model.base`` (ignored when *model_dir* is given).
     """
-    from rai_ft.data.loading import load_data
     from rai_ft.modeling.inspect import check_base, check_model_folder
 
     spec = prep.spec
@@ -119,10 +114,10 @@ def preflight(prep: Any, output: str | Path | None = None, model_dir: str | Path
         if model_dir is not None:
             checked.model = check_model_folder(model_dir, "--model", spec.model.allow_pickle, audit=True)
         elif base:
-            checked.model = check_base(spec.model.base, spec.model.revision, spec.model.allow_pickle)
+            checked.model = check_base(base_of(spec), spec.model.revision, spec.model.allow_pickle)
         if checked.model is not None:
             _check_max_length(spec, checked.model)
         if data:
-            checked.data = load_data(spec)
+            checked.data = task_of(spec).load_data(spec)
     return checked
 

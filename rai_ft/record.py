@@ -163,7 +163,8 @@ def _reservation(final: Path) -> Path:
 
 
 def _reserve(root: Path, name: str) -> Path:
-    """Claim ``<root>/<name>-<UTC time>[-n]``: mkdir of its staging folder is atomic, so concurrent runs never share one.
+    """Claim ``<root>/<name>-<UTC time>[-n]``: mkdir of its staging folder is atomic, so concurrent runs never share
+    one.
 
     The name is checked *after* the claim: a run that committed the same name before the claim is seen then.
     """

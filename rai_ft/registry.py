@@ -28,9 +28,12 @@ from rai_ft.guards.deidentify import DeidentifyGuard
 from rai_ft.guards.dp import DPGuard
 from rai_ft.guards.fairness_mitigation import FairnessMitigationGuard
 from rai_ft.results import CheckResult
+from rai_ft.tasks.base import Task
+from rai_ft.tasks.text_classification import TextClassification
 
-__all__ = ["CHECKS", "DEFAULT_CHECKS", "GUARDS", "check_config", "guard_config", "build_guards", "run_checks",
-           "measured_settings", "known_metric_patterns", "metric_is_known", "producer_of", "checks_to_run"]
+__all__ = ["CHECKS", "DEFAULT_CHECKS", "GUARDS", "TASKS", "task_of", "base_of", "check_config", "guard_config",
+           "build_guards", "run_checks", "measured_settings", "known_metric_patterns", "metric_is_known",
+           "producer_of", "checks_to_run"]
 
 # name -> Check class. Registered explicitly, one line each.
 CHECKS: dict[str, type[Check[Any]]] = {
@@ -56,8 +59,23 @@ GUARDS: dict[str, type[Guard[Any]]] = {
     FairnessMitigationGuard.name: FairnessMitigationGuard,
 }
 
+# name -> Task class. Registered explicitly, one line each.
+TASKS: dict[str, type[Task]] = {
+    TextClassification.name: TextClassification,
+}
+
 
 # ---------------------------------------------------------------------------------------------- lookups
+
+def task_of(spec: Any) -> Task:
+    """The task of *spec* (validated: :func:`rai_ft.validation.validate_spec` refused unknown ones)."""
+    return TASKS[spec.task]()
+
+
+def base_of(spec: Any) -> str:
+    """The spec's ``model.base``, or its task's offline default when the spec omits it."""
+    return str(spec.model.base or TASKS[spec.task].default_base)
+
 
 def check_config(policy: Policy, name: str) -> CheckConfig:
     """The validated config of check *name* in *policy* (its defaults when the policy says nothing)."""
@@ -107,13 +125,14 @@ def producer_of(metric: str) -> str | None:
 
 # ---------------------------------------------------------------------------------------------- running checks
 
-def checks_to_run(policy: Policy) -> list[str]:
+def checks_to_run(policy: Policy, task: str = "text-classification") -> list[str]:
     """The default checks, those the policy configures, those its guards imply, and those whose metrics it
-    thresholds; in that order, each once."""
+    thresholds; in that order, each once; only those that apply to *task*."""
     implied = [c for g in policy.guards for c in GUARDS[g].implies_checks]
     wanted = (list(DEFAULT_CHECKS) + list(policy.checks) + implied
               + [producer_of(t.metric) for t in policy.thresholds])
-    return [n for n in dict.fromkeys(wanted) if n in CHECKS]
+    applies = TASKS[task].checks
+    return [n for n in dict.fromkeys(wanted) if n in CHECKS and n in applies]
 
 
 def run_checks(ctx: AuditContext, names: list[str] | None = None) -> list[CheckResult]:
@@ -123,7 +142,7 @@ def run_checks(ctx: AuditContext, names: list[str] | None = None) -> list[CheckR
     gate fails closed on its metrics instead of the whole run crashing.
     """
     results = []
-    for name in names if names is not None else checks_to_run(ctx.policy):
+    for name in names if names is not None else checks_to_run(ctx.policy, ctx.spec.task):
         start = time.perf_counter()
         config = check_config(ctx.policy, name)
         try:

@@ -17,15 +17,20 @@ from pydantic import ValidationError
 from rai_ft.checks.fairness import INTERSECTION_SEP, WORST
 from rai_ft.config.loading import loc_to_path, yaml_line
 from rai_ft.config.policy import Policy, read_policy
-from rai_ft.config.spec import Spec, load_spec
+from rai_ft.config.spec import Spec
+from rai_ft.config.spec import load_spec as read_spec
 from rai_ft.errors import MSG_UNKNOWN_KEY, MSG_UNKNOWN_METRIC, SpecError
-from rai_ft.registry import CHECKS, GUARDS, known_metric_patterns, metric_is_known
+from rai_ft.registry import CHECKS, GUARDS, TASKS, known_metric_patterns, metric_is_known, producer_of
 
-__all__ = ["Prepared", "prepare", "load_policy", "validate_policy", "check_policy_against_spec", "MSG_UNKNOWN_GUARD",
-           "MSG_UNKNOWN_CHECK", "MSG_NOT_AN_ATTRIBUTE"]
+__all__ = ["Prepared", "prepare", "load_policy", "load_spec", "validate_policy", "validate_spec",
+           "check_policy_against_spec", "MSG_UNKNOWN_GUARD", "MSG_UNKNOWN_CHECK", "MSG_UNKNOWN_TASK",
+           "MSG_NOT_AN_ATTRIBUTE", "MSG_NOT_FOR_TASK", "MSG_DATA_FIELD_NOT_FOR_TASK"]
 
 MSG_UNKNOWN_GUARD = "unknown guard {name!r}; available: {available}"
 MSG_UNKNOWN_CHECK = "unknown check {name!r}; available: {available}"
+MSG_UNKNOWN_TASK = "unknown task {name!r}{hint}; available: {available}"
+MSG_NOT_FOR_TASK = "{kind} {name!r} does not apply to task {task!r} (it applies: {available})"
+MSG_DATA_FIELD_NOT_FOR_TASK = "data.{field} does not apply to task {task!r} (its data keys: {available})"
 MSG_NOT_AN_ATTRIBUTE = "attribute {attr!r} is not a sensitive column of spec {spec!r} (allowed: {allowed})"
 
 
@@ -86,16 +91,67 @@ def load_policy(path: str | Path) -> Policy:
     return validate_policy(read_policy(path), path)
 
 
+def validate_spec(spec: Spec) -> Spec:
+    """Refuse an unknown task or a data key the task does not read; fill ``model.base`` with the task's default."""
+    file = Path(spec.source_file) if spec.source_file else None
+    if spec.task not in TASKS:
+        close = difflib.get_close_matches(spec.task, list(TASKS), n=1, cutoff=0.6)
+        raise _refuse(MSG_UNKNOWN_TASK.format(name=spec.task, hint=f"; did you mean {close[0]!r}?" if close else "",
+                                              available=", ".join(sorted(TASKS))), file, ("task",))
+    task = TASKS[spec.task]
+    reads = set(task.data_fields)
+    for field in sorted(spec.data.model_fields_set & {"text", "label", "positive_label", "sensitive"} - reads):
+        raise _refuse(MSG_DATA_FIELD_NOT_FOR_TASK.format(field=field, task=task.name,
+                                                         available=", ".join(task.data_fields) or "none"),
+                      file, ("data", field))
+    if spec.model.base is None:
+        spec.model.base = task.default_base
+    return spec
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read a spec file and validate it against the registries (its task, the data keys the task reads)."""
+    return validate_spec(read_spec(path))
+
+
+def _check_task_applies(policy: Policy, policy_path: Path, spec: Spec) -> None:
+    """Refuse a guard, check or threshold of *policy* that the spec's task has no use for."""
+    task = TASKS[spec.task]
+
+    def refuse(kind: str, name: str, loc: tuple[Any, ...]) -> SpecError:
+        allowed = task.checks if kind == "check" else task.guards
+        return _refuse(MSG_NOT_FOR_TASK.format(kind=kind, name=name, task=task.name,
+                                               available=", ".join(allowed) or "none"), policy_path, loc)
+
+    for name in policy.guards:
+        if name not in task.guards:
+            raise refuse("guard", name, ("guards", name))
+    for i, name in enumerate(policy.require):
+        if name not in task.guards:
+            raise refuse("guard", name, ("require", i))
+    for name in policy.checks:
+        if name not in task.checks:
+            raise refuse("check", name, ("checks", name))
+    for i, th in enumerate(policy.thresholds):
+        producer = producer_of(th.metric)
+        if producer in CHECKS and producer not in task.checks:
+            raise refuse("check", producer, ("thresholds", i, "metric"))
+        if producer in GUARDS and producer not in task.guards:
+            raise refuse("guard", producer, ("thresholds", i, "metric"))
+
+
 def check_policy_against_spec(policy: Policy, policy_path: Path, spec: Spec) -> None:
-    """Refuse thresholds on fairness attributes the data does not have (before any work)."""
+    """Refuse what the spec's task has no use for, and thresholds on fairness attributes the data does not have
+    (before any work)."""
+    _check_task_applies(policy, policy_path, spec)
     allowed = set(spec.data.sensitive) | {WORST}
     if len(spec.data.sensitive) >= 2:
         allowed.add(INTERSECTION_SEP.join(spec.data.sensitive))
     for i, th in enumerate(policy.thresholds):
         parts = th.metric.split(".")
         if parts[0] == "fairness" and len(parts) == 3 and parts[1] not in allowed:
-            raise _refuse(MSG_NOT_AN_ATTRIBUTE.format(attr=parts[1], spec=spec.name, allowed=", ".join(sorted(allowed))),
-                          policy_path, ("thresholds", i, "metric"))
+            message = MSG_NOT_AN_ATTRIBUTE.format(attr=parts[1], spec=spec.name, allowed=", ".join(sorted(allowed)))
+            raise _refuse(message, policy_path, ("thresholds", i, "metric"))
 
 
 def prepare(spec_path: str | Path, policy_override: str | Path | None = None) -> Prepared:

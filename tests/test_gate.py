@@ -66,7 +66,8 @@ def test_junit_has_one_testcase_per_threshold_and_failures() -> None:
                                   "performance.macro_recall": 0.5})
     root = ET.fromstring(gate_to_junit(gate))
     cases = root.findall(".//testcase")
-    assert [c.get("name") for c in cases] == ["performance.accuracy", "performance.macro_f1", "performance.macro_recall"]
+    assert [c.get("name") for c in cases] == ["performance.accuracy", "performance.macro_f1",
+                                              "performance.macro_recall"]
     assert [c.find("failure") is not None for c in cases] == [True, False, False]
     assert root.get("failures") == "1"
 

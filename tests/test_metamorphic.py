@@ -103,7 +103,8 @@ def differences(ref: dict[str, Any], other: dict[str, Any]) -> list[str]:
 
 def assert_same_metrics(world: dict[str, Any], doc: dict) -> None:
     """Every metric of *doc* equals the reference audit's within TOL (and every check ran)."""
-    assert {n: c["status"] for n, c in doc["checks"].items()} == {n: c["status"] for n, c in world["ref"]["checks"].items()}
+    statuses = {n: c["status"] for n, c in doc["checks"].items()}
+    assert statuses == {n: c["status"] for n, c in world["ref"]["checks"].items()}
     diff = differences(world["ref"]["metrics"], doc["metrics"])
     assert not diff, f"{len(diff)} metric(s) changed:\n" + "\n".join(diff)
 

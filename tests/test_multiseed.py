@@ -74,7 +74,7 @@ def test_multi_seed_run_end_to_end(tmp_path, tiny_model_dir, sentiment_csv) -> N
     multi = doc["multi_seed"]
     assert multi["seeds"] == [SEED, SEED + 1, SEED + 2] and doc["gate"]["aggregate"] == "worst"
     assert [r["seed"] for r in multi["runs"]] == multi["seeds"]
-    assert (out / "model").is_dir() and (out / f"model-seed-{SEED + 1}").is_dir() and (out / f"model-seed-{SEED + 2}").is_dir()
+    assert all((out / d).is_dir() for d in ("model", f"model-seed-{SEED + 1}", f"model-seed-{SEED + 2}"))
     hashes = {json.dumps(r["weights_sha256"], sort_keys=True) for r in multi["runs"]}
     assert len(hashes) == 3  # three different models
     acc = multi["spread"]["performance.accuracy"]

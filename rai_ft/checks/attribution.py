@@ -29,7 +29,8 @@ __all__ = ["AttributionCheck", "AttributionConfig", "select_examples", "global_i
 class AttributionConfig(CheckConfig):
     """Settings of the attribution check."""
 
-    methods: list[Literal["ig", "shap"]] = Field(default_factory=lambda: ["ig", "shap"], min_length=1)
+    methods: list[Literal["ig", "shap"]] = Field(default_factory=lambda: ["ig", "shap"],  # type: ignore[arg-type]
+                                                 min_length=1)
     max_examples: int = Field(20, ge=1, le=2000)
     time_budget_seconds: float = Field(300.0, gt=0, description="Stop cleanly after this long; report how many.")
     ig_steps: int = Field(50, ge=4, le=1000)
@@ -37,7 +38,8 @@ class AttributionConfig(CheckConfig):
     shap_max_evals: int = Field(200, ge=10)
     shap_precision: Literal["auto", "fp32", "bf16"] = Field("auto", description="auto = bf16 where the CPU has it.")
     top_k: int = Field(10, ge=1, le=100)
-    sensitive_terms: dict[str, list[str]] | None = Field(None, description="Attribute -> identity words; None = built-in lists.")
+    sensitive_terms: dict[str, list[str]] | None = Field(
+        None, description="Attribute -> identity words; None = built-in lists.")
     heatmap_examples: int = Field(8, ge=0, le=100)
     seed: int = 0
 
@@ -75,7 +77,8 @@ def global_importance(examples: list[dict[str, Any]], method: str, labels: list[
     return out
 
 
-def sensitive_share(examples: list[dict[str, Any]], method: str, terms: dict[str, list[str]]) -> dict[str, float | None]:
+def sensitive_share(examples: list[dict[str, Any]], method: str,
+                    terms: dict[str, list[str]]) -> dict[str, float | None]:
     """Mean over examples of the share of each explanation's |attribution| on each attribute's terms (and ``any``).
 
     Each example is normalised to total 1 first, so every explanation counts equally whatever the model's
@@ -153,7 +156,9 @@ class AttributionCheck(Check[AttributionConfig]):
         metrics.update({f"explainability.{a}.sensitive_token_share": v for a, v in shares.items() if a != "any"})
         findings = self._findings(metrics, shares, stopped, len(examples), len(chosen))
         details = {
-            "methods": sorted(explainers), "primary": primary, "decision": ctx.predictor.description if ctx.predictor else None, "settings": cfg.model_dump(exclude={"sensitive_terms"}),
+            "methods": sorted(explainers), "primary": primary,
+            "decision": ctx.predictor.description if ctx.predictor else None,
+            "settings": cfg.model_dump(exclude={"sensitive_terms"}),
             "terms": terms, "global": {m: global_importance(examples, m, pred.labels, cfg.top_k) for m in explainers},
             "examples": examples[: cfg.heatmap_examples], "n_explained": len(examples), "n_selected": len(chosen),
             "stopped_by_time_budget": stopped, "sensitive_share": shares,

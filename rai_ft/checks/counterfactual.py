@@ -12,7 +12,7 @@ the words alone change.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Sequence
 
 import numpy as np
 
@@ -46,7 +46,7 @@ class CounterfactualConfig(CheckConfig):
 
     swaps: dict[str, SwapList] | None = Field(None, description="Attribute -> swap list; None = built-in lists.")
     builtin: list[Literal["gender", "race", "names"]] = Field(
-        default_factory=lambda: ["gender", "race"],
+        default_factory=lambda: ["gender", "race"],  # type: ignore[arg-type]  # pydantic validates the default
         description="Built-in lists used when swaps is null; names = first names by perceived race and gender "
                     "(Bertrand & Mullainathan 2004).")
     max_examples: int = Field(5000, ge=1, description="At most this many test texts are swapped.")
@@ -54,7 +54,7 @@ class CounterfactualConfig(CheckConfig):
     seed: int = 0
 
 
-def builtin_swaps(names: list[str]) -> dict[str, tuple[tuple[str, ...], list[tuple[str, ...]]]]:
+def builtin_swaps(names: Sequence[str]) -> dict[str, tuple[tuple[str, ...], list[tuple[str, ...]]]]:
     """The built-in swap lists asked for: ``gender``, ``race`` (identity words), ``names`` (both name lists)."""
     out = {}
     for name in dict.fromkeys(names):
@@ -97,7 +97,8 @@ class CounterfactualCheck(Check[CounterfactualConfig]):
         findings = []
         if res["n_counterfactuals"] < cfg.min_counterfactuals:
             findings.append(Finding("warn", f"counterfactual: only {res['n_counterfactuals']} counterfactual texts "
-                                    f"(texts containing listed identity terms); insufficient evidence", source=self.name))
+                                    "(texts containing listed identity terms); insufficient evidence",
+                                    source=self.name))
         elif res["flip_rate"]:
             worst = max(res["pairs"], key=lambda r: (r["flip_rate"], r["n"]))
             findings.append(Finding("warn" if res["flip_rate"] > 0.05 else "info",

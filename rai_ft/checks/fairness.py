@@ -56,7 +56,8 @@ def _rate(num: int, den: int) -> float | None:
     return num / den if den else None
 
 
-def _group_table(y_true: np.ndarray, y_pred: np.ndarray, groups: pd.Series, pos: int, min_size: int) -> list[dict[str, Any]]:
+def _group_table(y_true: np.ndarray, y_pred: np.ndarray, groups: pd.Series, pos: int,
+                 min_size: int) -> list[dict[str, Any]]:
     """Per-group metrics via Fairlearn's MetricFrame."""
     from fairlearn.metrics import MetricFrame, count, selection_rate
 

@@ -42,8 +42,9 @@ class PerformanceCheck(Check[PerformanceConfig]):
              "f1": float(f[i]), "support": int(support[i])}
             for i in idx
         ]
-        metrics = {
-            "performance.accuracy": float(accuracy_score(pred.y_true, pred.y_pred)),
+        accuracy = float(accuracy_score(pred.y_true, pred.y_pred))
+        metrics: dict[str, float | None] = {
+            "performance.accuracy": accuracy,
             "performance.macro_precision": float(p.mean()),
             "performance.macro_recall": float(r.mean()),
             "performance.macro_f1": float(f.mean()),
@@ -52,15 +53,16 @@ class PerformanceCheck(Check[PerformanceConfig]):
         }
         majority = float(support.max() / max(support.sum(), 1))
         findings = []
-        if metrics["performance.accuracy"] <= majority + 1e-9:
+        if accuracy <= majority + 1e-9:
             findings.append(Finding(
                 "warn",
-                f"accuracy {metrics['performance.accuracy']:.3f} is not above the majority-class rate {majority:.3f}",
+                f"accuracy {accuracy:.3f} is not above the majority-class rate {majority:.3f}",
                 source=self.name,
             ))
         for row in per_class:
             if row["support"] and row["recall"] == 0.0:
-                findings.append(Finding("warn", f"class {row['label']!r} is never predicted correctly", source=self.name))
+                findings.append(Finding("warn", f"class {row['label']!r} is never predicted correctly",
+                                        source=self.name))
         return CheckResult(
             name=self.name,
             metrics=metrics,

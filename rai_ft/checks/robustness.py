@@ -133,7 +133,7 @@ class RobustnessCheck(Check[RobustnessConfig]):
         if run.stopped_by_time_budget:
             findings.append(Finding("warn", f"robustness: time budget of {cfg.time_budget_seconds:g}s reached; "
                                     f"{len(run.results)} of {len(ids)} examples attacked", source=self.name))
-        comparison = None
+        comparison: dict[str, Any] | None = None
         if ctx.baseline is not None:
             text_of = dict(zip(ids, texts))
             base_run = attack_predictor(ctx.baseline, [text_of[r.id] for r in run.results],
@@ -161,7 +161,8 @@ class RobustnessCheck(Check[RobustnessConfig]):
                  for r in instructive(run.results, cfg.show_examples)]
         return CheckResult(name=self.name, metrics=metrics, findings=findings, details={
             "recipe": described, "recipe_line": recipe if isinstance(recipe, str) else recipe.one_line(),
-            "engine": engine, "decision": ctx.predictor.description, "search": "bf16-guided search, every outcome confirmed in fp32" if run.guided else "fp32",
+            "engine": engine, "decision": ctx.predictor.description,
+            "search": "bf16-guided search, every outcome confirmed in fp32" if run.guided else "fp32",
             "seed": cfg.seed, "summary": summary, "groups": groups, "examples": shown, "example_ids": ids,
             "requested": len(ids), "stopped_by_time_budget": run.stopped_by_time_budget,
             "attack_seconds": run.seconds, "model_calls": run.model_calls, "texts_scored": run.texts_scored,

@@ -52,5 +52,6 @@ def handle(args: argparse.Namespace) -> int:
         print(f"wrote  {p}")
     for p in kept:
         print(f"kept   {p} (exists; --force overwrites)")
-    print(f"next:  rai-ft validate {root / 'audits' / 'example.yaml'}  &&  rai-ft run {root / 'audits' / 'example.yaml'}")
+    example = root / "audits" / "example.yaml"
+    print(f"next:  rai-ft validate {example}  &&  rai-ft run {example}")
     return EXIT_PASS

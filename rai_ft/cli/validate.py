@@ -14,7 +14,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "validate", help="validate a spec (with its policy and data columns) or a policy",
         description="Exit 0 if FILE is a valid spec or policy, 2 with a one-line reason naming the file and field "
-                    "if not. A spec's policy is validated too, its model is looked at (config.json, weights, position limit; "
+                    "if not. A spec's policy is validated too, its model is looked at (config.json, weights, "
+                    "position limit; "
                     "nothing is loaded) and its data is loaded to check columns, labels and split sizes: the checks "
                     "rai-ft run makes before training.")
     p.add_argument("file", metavar="FILE", help="spec or policy YAML")

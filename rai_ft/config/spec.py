@@ -64,7 +64,8 @@ class AdapterConfig(StrictModel):
 class ModelConfig(StrictModel):
     """The base model and its adapter."""
 
-    base: str = Field("builtin:minilm", description="builtin:minilm, a Hugging Face model id, or a local directory.")
+    base: str | None = Field(None, description="builtin:minilm, a Hugging Face model id, or a local directory; "
+                                               "omitted: the task's offline default.")
     adapter: AdapterConfig = Field(default_factory=AdapterConfig)
     revision: str | None = Field(None, description="Hub revision (commit) to pin, for hub ids.")
     allow_pickle: bool = Field(False, description="Allow non-safetensors (pickled) weights. Off by default.")
@@ -182,6 +183,8 @@ class Spec(StrictModel):
     name: str = Field(..., min_length=1, max_length=MAX_NAME_LENGTH, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
                       description="Run name: the run directory is <name>-<UTC time>, so it must fit a file name.")
     description: str = ""
+    task: str = Field("text-classification", min_length=1,
+                      description="What the model does (rai-ft validate lists the tasks; each has a default model).")
     model: ModelConfig = Field(default_factory=ModelConfig)
     data: DataConfig
     train: TrainConfig = Field(default_factory=TrainConfig)

@@ -34,7 +34,8 @@ class IntegratedGradients:
         self._lig = LayerIntegratedGradients(self._forward, model.get_input_embeddings())
         self.cache: dict[str, Any] = {}
 
-    def _forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
+    def _forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                 token_type_ids: torch.Tensor) -> torch.Tensor:
         return self.predictor.forward(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
 
     def _encode(self, text: str) -> Any:
@@ -57,5 +58,5 @@ class IntegratedGradients:
             target=int(target), n_steps=self.n_steps, internal_batch_size=self.internal_batch_size,
             return_convergence_delta=True)
         scores = attributions.sum(dim=-1)[0].detach().numpy()
-        spans = [tuple(map(int, s)) for s in enc["offset_mapping"][0].tolist()]
+        spans = [(int(s[0]), int(s[1])) for s in enc["offset_mapping"][0].tolist()]
         return to_words(text, spans, scores), float(np.abs(delta.detach().numpy()).max())

@@ -21,5 +21,6 @@ DEFAULT_TERMS: dict[str, list[str]] = {
         "christian", "muslim", "jewish", "jew", "hindu", "buddhist", "sikh", "atheist", "catholic", "protestant",
         "islam", "islamic", "christianity", "judaism",
     ],
-    "sexual_orientation": ["gay", "lesbian", "bisexual", "queer", "straight", "homosexual", "heterosexual", "transgender"],
+    "sexual_orientation": ["gay", "lesbian", "bisexual", "queer", "straight", "homosexual", "heterosexual",
+                           "transgender"],
 }

@@ -26,7 +26,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["AdversarialGuard", "AdversarialConfig", "MSG_NO_DP_DATA_GUARD", "MSG_COLLAPSED"]
 
 MSG_COLLAPSED = ("adversarial: in round(s) after epoch {epochs} the model classified at most chance ({chance:.2f}) of "
-                 "its attacked training sample correctly, so those rounds taught nothing; the model had not learned yet "
+                 "its attacked training sample correctly, so those rounds taught nothing; the model had not learned "
+                 "yet "
                  "or training collapsed (add clean_epochs, or lower train.learning_rate)")
 MSG_NO_DP_DATA_GUARD = ("guard {name!r} cannot be combined with dp: examples derived from training records break "
                         "per-example privacy accounting")
@@ -136,5 +137,6 @@ class AdversarialGuard(Guard[AdversarialConfig]):
 
     def summary(self) -> dict[str, Any]:
         """Per-round numbers."""
-        return {"recipe": get_recipe(self.config.recipe).one_line(),
+        recipe = get_recipe(self.config.recipe)
+        return {"recipe": recipe if isinstance(recipe, str) else recipe.one_line(),
                 "rounds": self.rounds, "pool_size": len(self.pool)}

@@ -65,7 +65,7 @@ class AugmentConfig(GuardConfig):
 def _synonym(word: str, rng: np.random.Generator) -> list[str]:
     from nltk.corpus import wordnet
 
-    names = {l.name().replace("_", " ") for s in wordnet.synsets(word) for l in s.lemmas()} - {word}
+    names = {lemma.name().replace("_", " ") for s in wordnet.synsets(word) for lemma in s.lemmas()} - {word}
     return [sorted(names)[rng.integers(len(names))]] if names else []
 
 

@@ -57,7 +57,8 @@ class Guard(Generic[G]):
 
     Hooks run in this order: ``preflight`` (before any model is trained: raise
     :class:`~rai_ft.errors.UnsupportedError` to refuse), ``wrap_model``, ``wrap_optimizer``,
-    ``wrap_loader``, ``wrap_training`` (all three together), then per epoch ``extra_examples`` / ``on_epoch_start`` / ``on_step_end`` / ``on_epoch_end``,
+    ``wrap_loader``, ``wrap_training`` (all three together), then per epoch ``extra_examples`` /
+    ``on_epoch_start`` / ``on_step_end`` / ``on_epoch_end``,
     then ``on_train_end``; ``findings`` and ``metrics`` are collected into audit.json.
     """
 

@@ -155,7 +155,8 @@ class DPGuard(Guard[DPConfig]):
         try:
             out = PrivacyEngine(accountant=cfg.accountant).make_private(
                 noise_multiplier=1.0, poisson_sampling=False, **self._private_kwargs(trial, opt, loader))
-            model, opt, criterion, loader = out if cfg.clipping == "ghost" else (*out[:2], torch.nn.CrossEntropyLoss(), out[2])
+            model, opt, criterion, loader = (out if cfg.clipping == "ghost"
+                                             else (*out[:2], torch.nn.CrossEntropyLoss(), out[2]))
             batch = next(iter(loader))
             labels = batch.pop("labels")
             criterion(model(**batch).logits, labels).backward()
@@ -163,7 +164,8 @@ class DPGuard(Guard[DPConfig]):
         except Exception as exc:  # noqa: BLE001 - any failure here is a refusal, before training
             reason = str(exc).splitlines()[0][:160]
             raise UnsupportedError(f"adapter {method!r} with clipping {cfg.clipping!r} cannot be trained "
-                                   f"privately with Opacus ({type(exc).__name__}: {reason})", field="guards.dp") from None
+                                   f"privately with Opacus ({type(exc).__name__}: {reason})",
+                                   field="guards.dp") from None
 
     def _private_kwargs(self, model: Any, optimizer: Any, loader: Any) -> dict[str, Any]:
         cfg = self.config
@@ -267,7 +269,8 @@ class DPGuard(Guard[DPConfig]):
         cfg = self.config
         return {
             "epsilon": self.epsilon(), "delta": self.delta, "target_epsilon": cfg.target_epsilon,
-            "accountant": cfg.accountant, "noise_multiplier": float(self.optimizer.noise_multiplier) if self.optimizer else None,
+            "accountant": cfg.accountant,
+            "noise_multiplier": float(self.optimizer.noise_multiplier) if self.optimizer else None,
             "sample_rate": self._accounted_rate(), "steps": self.steps(), "max_grad_norm": cfg.max_grad_norm,
             "clipping": cfg.clipping, "poisson_sampling": cfg.poisson_sampling,
             "frozen_parameters": self.frozen, "covers": "training split only", "note": COVERAGE_NOTE,

@@ -32,10 +32,15 @@ def _peft(model: torch.nn.Module, peft_config: Any) -> torch.nn.Module:
             field="model.adapter") from None
 
 
+def _alpha(cfg: AdapterConfig) -> Any:
+    """LoRA's alpha as given (peft annotates it int; a float scales the same and is kept as written)."""
+    return cfg.alpha
+
+
 def _lora(model: torch.nn.Module, cfg: AdapterConfig, total_steps: int) -> torch.nn.Module:
     from peft import LoraConfig, TaskType
 
-    return _peft(model, LoraConfig(task_type=TaskType.SEQ_CLS, r=cfg.r, lora_alpha=cfg.alpha,
+    return _peft(model, LoraConfig(task_type=TaskType.SEQ_CLS, r=cfg.r, lora_alpha=_alpha(cfg),
                                    lora_dropout=cfg.dropout, target_modules=cfg.target_modules))
 
 
@@ -49,7 +54,7 @@ def _adalora(model: torch.nn.Module, cfg: AdapterConfig, total_steps: int) -> to
     if tinit + tfinal >= steps:  # very short runs: budget pruning over the middle step(s)
         tinit, tfinal = 1, 1
     return _peft(model, AdaLoraConfig(task_type=TaskType.SEQ_CLS, init_r=cfg.r, target_r=cfg.target_r,
-                                      lora_alpha=cfg.alpha, lora_dropout=cfg.dropout,
+                                      lora_alpha=_alpha(cfg), lora_dropout=cfg.dropout,
                                       target_modules=cfg.target_modules, total_step=steps,
                                       tinit=tinit, tfinal=tfinal, deltaT=max(1, steps // 20)))
 

@@ -38,7 +38,7 @@ def save_model(model: torch.nn.Module, tokenizer: Any, out_dir: Path, meta: dict
     """Write adapter (or full) weights as safetensors, the tokenizer, and rai-ft metadata to *out_dir*."""
     out_dir.mkdir(parents=True, exist_ok=True)
     with _quiet_adalora(meta.get("method", "")):
-        model.save_pretrained(out_dir, safe_serialization=True)
+        model.save_pretrained(out_dir, safe_serialization=True)  # type: ignore[operator]  # a HF/peft model
     (out_dir / "README.md").unlink(missing_ok=True)  # peft's placeholder card; the run's model_card.md is the card
     tokenizer.save_pretrained(out_dir)
     (out_dir / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")

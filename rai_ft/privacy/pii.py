@@ -151,7 +151,8 @@ def _snippet(text: str, spans: list[tuple[str, int, int]], context: int) -> str:
 def scan_texts(texts: Iterable[str], max_examples: int = 5, context: int = 30) -> dict:
     """Counts per type, texts affected, and a few snippets for the report with every PII span in them masked."""
     counts: dict[str, int] = {d.name: 0 for d in DETECTORS}
-    affected, n, examples = 0, 0, []
+    affected, n = 0, 0
+    examples: list[dict[str, Any]] = []
     for text in texts:
         n += 1
         spans = find_pii(text)

@@ -85,9 +85,10 @@ def _charts(a: dict[str, Any]) -> dict[str, Any]:
     rob = a["checks"].get("robustness")
     if rob and rob["status"] == "ok" and rob["details"].get("comparison"):
         before, after = rob["details"]["comparison"]["summary"], rob["details"]["summary"]
-        keys = ("clean_accuracy", "accuracy_under_attack", "attack_success_rate")
+        keys = ["clean_accuracy", "accuracy_under_attack", "attack_success_rate"]
         charts["robustness"] = svg.grouped_bars(
-            [k.replace("_", " ") for k in keys], {"before": [before[k] for k in keys], "after": [after[k] for k in keys]},
+            [k.replace("_", " ") for k in keys],
+            {"before": [before[k] for k in keys], "after": [after[k] for k in keys]},
             title="Robustness before vs after")
     tr = a.get("training")
     if tr:

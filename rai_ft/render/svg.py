@@ -81,7 +81,8 @@ def grouped_bars(groups: Sequence[str], series: dict[str, Sequence[float | None]
                 continue
             bw = max(0.0, min(1.0, float(v))) * w
             parts.append(f'<rect x="{pad_l}" y="{y}" width="{bw:.1f}" height="{bar_h - 2}" '
-                         f'fill="{PALETTE[j % len(PALETTE)]}"><title>{escape(name)} {escape(label)}: {v:.3f}</title></rect>'
+                         f'fill="{PALETTE[j % len(PALETTE)]}">'
+                         f'<title>{escape(name)} {escape(label)}: {v:.3f}</title></rect>'
                          f'<text x="{pad_l + bw + 4:.1f}" y="{y + bar_h - 3}" font-size="10">{v:.2f}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
@@ -108,7 +109,8 @@ def confusion_matrix(labels: Sequence[str], matrix: Sequence[Sequence[int]], tit
             colour = f"rgb({shade},{shade + 5 if shade < 250 else 250},255)"
             text_colour = "#fff" if shade < 140 else "#000"
             parts.append(f'<rect x="{pad_l + j * cell}" y="{pad_t + i * cell}" width="{cell - 2}" height="{cell - 2}" '
-                         f'fill="{colour}"/><text x="{pad_l + j * cell + cell / 2 - 1}" y="{pad_t + i * cell + cell / 2 + 4}" '
+                         f'fill="{colour}"/><text x="{pad_l + j * cell + cell / 2 - 1}" '
+                         f'y="{pad_t + i * cell + cell / 2 + 4}" '
                          f'text-anchor="middle" font-size="12" fill="{text_colour}">{int(count)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

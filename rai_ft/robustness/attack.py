@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Literal
+from typing import Any, Callable, Literal
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -131,7 +131,8 @@ class _Scorer:
     """Scores texts in batches with a per-wave cache; counts model calls and texts."""
 
     def __init__(self, predict: Predictor) -> None:
-        self.predict, self.cache = predict, {}
+        self.predict = predict
+        self.cache: dict[str, np.ndarray] = {}
         self.calls = self.texts = 0
 
     def __call__(self, texts: list[str]) -> list[np.ndarray]:
@@ -175,7 +176,8 @@ def _round(states: list[_State], recipe: Recipe, score: _Scorer) -> None:
             st.status = "exhausted"
             continue
         seen: set[str] = set()
-        best, best_p = None, None
+        best: Any = None
+        best_p: np.ndarray | None = None
         for cand in st.pending:
             p = next(probs)
             key = cand[2].render()
@@ -185,7 +187,8 @@ def _round(states: list[_State], recipe: Recipe, score: _Scorer) -> None:
             if best_p is None or 1.0 - p[st.label] > 1.0 - best_p[st.label]:
                 best, best_p = cand, p
         # wir keeps a swap only if it helps (GreedyWordSwapWIR); greedy always moves to the best (beam-1 search)
-        if best is not None and (recipe.search == "greedy" or 1.0 - best_p[st.label] > st.score):
+        if best is not None and best_p is not None and (recipe.search == "greedy"
+                                                        or 1.0 - best_p[st.label] > st.score):
             i, word, text = best
             st.cur, st.proba = text, best_p
             st.modified.append(i)
@@ -224,7 +227,8 @@ def run_attack(texts: list[str], labels: list[int], predict: Predictor, recipe: 
     the unfinished wave are dropped, so every reported result is complete.
 
     Examples the model already gets wrong are ``skipped`` (as in TextAttack). Each example draws its random edits
-    from its own generator seeded by (seed, its text), so results depend neither on wave composition nor on row order. With
+    from its own generator seeded by (seed, its text), so results depend neither on wave composition nor on row order.
+    With
     *search_predict* the search is guided by it and every reported outcome is confirmed with *predict*.
     """
     ids = list(range(len(texts))) if ids is None else list(ids)
@@ -243,7 +247,8 @@ def run_attack(texts: list[str], labels: list[int], predict: Predictor, recipe: 
         wave = range(lo, min(lo + wave_size, len(texts)))
         parsed = [WordText.parse(texts[j]) for j in wave]
         first = verify([texts[j] for j in wave])
-        states, done = [], []
+        states: list[_State] = []
+        done: list[_State] = []
         for j, wt, p in zip(wave, parsed, first):
             st = _State(id=ids[j], label=int(labels[j]), orig=wt, cur=wt, proba=p, initial=p,
                         rng=np.random.default_rng([seed, text_key(texts[j])]), modifiable=_modifiable(wt, recipe))

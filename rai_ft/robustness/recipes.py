@@ -62,7 +62,7 @@ class Recipe:
         unknown = [t for t in given.get("transformations", ()) if t not in TRANSFORMS]
         if unknown:
             raise UnsupportedError(f"unknown transformation(s) {unknown}; available: {', '.join(TRANSFORMS)}")
-        return replace(self, **given)
+        return replace(self, **given)  # type: ignore[arg-type]  # keys checked by dataclasses.replace
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready, complete settings."""

@@ -98,7 +98,7 @@ def qwerty(word: str, rng: np.random.Generator, random_one: bool = True, skip_en
     if not spots or len(word) <= 1:
         return []
     chosen = [spots[rng.integers(len(spots))]] if random_one else spots
-    out = []
+    out: list[str] = []
     for i in chosen:
         near = QWERTY[word[i].lower()]
         keys = [near[rng.integers(len(near))]] if random_one else list(near)

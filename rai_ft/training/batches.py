@@ -52,7 +52,8 @@ def make_loader(dataset: Dataset, tokenizer: Any, batch_size: int, seed: int, sh
 
     if shard:
         n = distributed.world_size()
-        sampler = DistributedSampler(dataset, num_replicas=n, rank=distributed.rank(), shuffle=True, seed=seed)
+        sampler: DistributedSampler[Any] = DistributedSampler(dataset, num_replicas=n, rank=distributed.rank(),
+                                                              shuffle=True, seed=seed)
         return DataLoader(dataset, batch_size=max(1, batch_size // n), sampler=sampler, collate_fn=collate)
     gen = torch.Generator()
     gen.manual_seed(seed)

@@ -47,7 +47,8 @@ def test_attack_text_is_escaped_in_the_report(tmp_path, tiny_model_dir) -> None:
     df.to_csv(csv, index=False)
     spec = spec_dict(tiny_model_dir, csv, _policy(tmp_path, 1.0, show_examples=40))
     spec["data"]["positive_label"] = "<b>pos</b>"
-    spec["train"]["epochs"] = 12  # the longer texts take longer to learn; a model that predicts one class is not attackable
+    # the longer texts take longer to learn; a model that predicts one class is not attackable
+    spec["train"]["epochs"] = 12
     out, doc = run(write_yaml(tmp_path / "s.yaml", spec), tmp_path / "reports", quiet=True)
     html = (out / "report.html").read_text(encoding="utf-8")
     examples = doc["checks"]["robustness"]["details"]["examples"]

@@ -126,7 +126,8 @@ for _name, _key, _value in [("epochs-text", "epochs", "three"), ("epochs-zero", 
                             ("max-length-tiny", "max_length", 2), ("max-length-huge", "max_length", 100000),
                             ("max-length-over-model-limit", "max_length", 256), ("momentum-one", "momentum", 1.0),
                             ("weight-decay-inf", "weight_decay", float("inf")), ("seeds-duplicate", "seeds", [1, 1]),
-                            ("grad-norm-nan", "max_grad_norm", float("nan")), ("eval-batch-text", "eval_batch_size", "x")]:
+                            ("grad-norm-nan", "max_grad_norm", float("nan")),
+                            ("eval-batch-text", "eval_batch_size", "x")]:
     def _train_case(w, key=_key, value=_value):
         return _yaml_edit(w, "train", key, value), ["spec.yaml:", f"train.{key}"]
     spec_case(_name)(_train_case)
@@ -283,7 +284,8 @@ def _(w):
 
 @spec_case("base-missing-absolute-path")
 def _(w):
-    return _yaml_edit(w, "model", "base", str(w.root / "no-model")), ["spec.yaml:", "model.base", "not found", "no-model"]
+    return (_yaml_edit(w, "model", "base", str(w.root / "no-model")),
+            ["spec.yaml:", "model.base", "not found", "no-model"])
 
 
 @spec_case("base-missing-relative-path")
@@ -769,7 +771,8 @@ def _(w):
 @case("gate-policy-min-above-max")
 def _(w):
     w.policy.write_text("name: p\nthresholds:\n  - metric: performance.accuracy\n    min: 0.9\n    max: 0.1\n")
-    return ["gate", str(w.audit_json({})), "--policy", str(w.policy)], ["policy.yaml:", "thresholds[0]", "min is greater"]
+    return (["gate", str(w.audit_json({})), "--policy", str(w.policy)],
+            ["policy.yaml:", "thresholds[0]", "min is greater"])
 
 
 @case("gate-policy-duplicate-threshold-key")

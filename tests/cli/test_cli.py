@@ -101,7 +101,8 @@ def _bad_input(argv: list[str], capsys) -> str:
     return err
 
 
-def test_bad_spec_exit_2_one_line_no_report_dir(tmp_path, tiny_model_dir, sentiment_csv, lenient_policy, capsys) -> None:
+def test_bad_spec_exit_2_one_line_no_report_dir(tmp_path, tiny_model_dir, sentiment_csv, lenient_policy,
+                                                capsys) -> None:
     data = spec_dict(tiny_model_dir, sentiment_csv, lenient_policy)
     data["data"]["label"] = "nope"
     spec = write_yaml(tmp_path / "bad.yaml", data)
@@ -138,7 +139,7 @@ def test_runtime_error_is_exit_3_without_partial_report(tmp_path, tiny_spec, cap
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(pipeline, "_write_outputs", boom)
+    monkeypatch.setattr(pipeline, "write_outputs", boom)
     code = main(["run", str(tiny_spec), "--output", str(tmp_path / "reports"), "--quiet"])
     err = capsys.readouterr().err
     assert code == 3 and "disk on fire" in err and "Traceback" not in err

@@ -23,7 +23,8 @@ def test_adversarial_training_lowers_the_success_of_the_same_attack(tmp_path, ti
         "name": "adv", "guards": {"adversarial": {"clean_epochs": 2, "fraction": 1.0, "baseline": True}},
         "checks": {"robustness": {"max_examples": 100}, "fairness": {"min_group_size": 5}},
         "thresholds": [{"metric": "robustness.attack_success_rate", "max": 0.3}]})
-    spec = write_yaml(tmp_path / "spec.yaml", spec_dict(tiny_model_dir, csv, policy, train={**TRAIN, "seed": SEED + offset}))
+    spec = write_yaml(tmp_path / "spec.yaml",
+                      spec_dict(tiny_model_dir, csv, policy, train={**TRAIN, "seed": SEED + offset}))
     out, doc = run(spec, tmp_path / "reports", quiet=True)
     rob = doc["checks"]["robustness"]["details"]
     after, before = rob["summary"], rob["comparison"]["summary"]

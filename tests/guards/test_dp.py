@@ -65,7 +65,8 @@ def test_full_fine_tuning_freezes_embeddings_and_virtual_batches_keep_logical_st
 def test_unsupported_combinations_are_refused_before_training(tmp_path, tiny_model_dir, sentiment_csv, capsys,
                                                               method, clipping) -> None:
     policy = _dp_policy(tmp_path, clipping=clipping)
-    spec = spec_dict(tiny_model_dir, sentiment_csv, policy, model={"base": str(tiny_model_dir), "adapter": {"method": method}})
+    spec = spec_dict(tiny_model_dir, sentiment_csv, policy,
+                     model={"base": str(tiny_model_dir), "adapter": {"method": method}})
     code, doc = _run(tmp_path, spec)
     err = capsys.readouterr().err
     assert code == 2 and doc is None
@@ -73,7 +74,8 @@ def test_unsupported_combinations_are_refused_before_training(tmp_path, tiny_mod
     assert "epoch" not in err  # refused before the first epoch
 
 
-def test_gate_blocks_a_non_dp_run_under_a_dp_policy(tmp_path, tiny_model_dir, sentiment_csv, lenient_policy, capsys) -> None:
+def test_gate_blocks_a_non_dp_run_under_a_dp_policy(tmp_path, tiny_model_dir, sentiment_csv, lenient_policy,
+                                                    capsys) -> None:
     code, doc = _run(tmp_path, spec_dict(tiny_model_dir, sentiment_csv, lenient_policy))
     assert code == 0 and "dp" not in doc["guards"]
     run = run_dirs(tmp_path / "reports")[0]

@@ -83,7 +83,8 @@ def test_bitfit_changes_only_biases_and_head(tmp_path, tiny_model_dir, sentiment
 
 
 def test_lora_leaves_base_weights_untouched(tmp_path, tiny_model_dir, sentiment_csv, lenient_policy) -> None:
-    _, _, _, model, before, _ = _train(tmp_path, tiny_model_dir, sentiment_csv, lenient_policy, {"method": "lora", "r": 4})
+    _, _, _, model, before, _ = _train(tmp_path, tiny_model_dir, sentiment_csv, lenient_policy,
+                                       {"method": "lora", "r": 4})
     base = model.get_base_model()
     weight = base.bert.encoder.layer[0].attention.self.query.base_layer.weight
     assert torch.equal(weight, before["bert.encoder.layer.0.attention.self.query.weight"])

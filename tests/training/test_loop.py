@@ -108,7 +108,8 @@ def test_sensitive_columns_never_reach_the_model(tmp_path, tiny_model_dir, senti
     data = load_data(spec)
     tok = load_tokenizer(str(tiny_model_dir))
     ds = EncodedDataset(tok, data.train["__text__"].tolist(), data.train["__label__"].tolist(), 32)
-    assert set(ds[0]) == {"input_ids", "attention_mask", "token_type_ids", "labels", "weights"}  # weights: the loss weight (1 unless reweighed)
+    # weights: the loss weight (1 unless reweighed)
+    assert set(ds[0]) == {"input_ids", "attention_mask", "token_type_ids", "labels", "weights"}
     flipped = data.train.assign(group=data.train["group"].map({"a": "b", "b": "a"}))
     ds2 = EncodedDataset(tok, flipped["__text__"].tolist(), flipped["__label__"].tolist(), 32)
     assert ds.features == ds2.features
