@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from rai_ft import SCHEMA_VERSION
-from rai_ft.data.loading import LABEL, DataBundle, sha256_file
+from rai_ft.data.loading import DataBundle, sha256_file
 from rai_ft.gate import evaluate_gate
 from rai_ft.multiseed import MSG_SEEDS_DISAGREE, gate_across_seeds, seed_run_entry, spread
 from rai_ft.privacy.pii import mask_strings
+from rai_ft.registry import task_of
 from rai_ft.record import AUDIT_FILE, environment, sanitize, validate_audit, write_text_atomic
 from rai_ft.render import CARD_FILE, REPORT_FILE, render_card, render_html
 from rai_ft.results import Finding
@@ -87,7 +88,6 @@ def build_record(kind: str, run_dir: Path, prep: Prepared, data: DataBundle, mod
             findings.append(Finding("warn", MSG_SEEDS_DISAGREE.format(
                 n=len(gate["disagreements"]), metrics=", ".join(d["metric"] for d in gate["disagreements"])),
                 source="seeds"))
-    label_counts = data.test[LABEL].value_counts().to_dict()
     doc = {
         "schema_version": SCHEMA_VERSION,
         "run_id": run_dir.name,
@@ -104,7 +104,7 @@ def build_record(kind: str, run_dir: Path, prep: Prepared, data: DataBundle, mod
             "files": data.files, "fingerprint": data.fingerprint, "labels": data.labels,
             "positive_label": data.labels[data.positive_index], "sensitive": data.sensitive,
             "sizes": {"train": len(data.train), "validation": len(data.validation), "test": len(data.test)},
-            "label_distribution": {"test": {data.labels[int(k)]: int(v) for k, v in label_counts.items()}},
+            "label_distribution": task_of(spec).data_summary(data),
             "provenance": data.provenance,
         },
         "model": model_info,

@@ -14,12 +14,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from rai_ft.audit_record import build_record, write_outputs
 from rai_ft.checks import Predictions
 from rai_ft.config import Spec
-from rai_ft.data.loading import LABEL, TEXT, DataBundle
+from rai_ft.data.loading import DataBundle
 from rai_ft.errors import SpecError
 from rai_ft.guards import Guard
 from rai_ft.mitigation import audit_context, mitigation_record
@@ -39,11 +38,9 @@ def _predictor(model: Any, tokenizer: Any, data: DataBundle, spec: Spec,
     return task_of(spec).predictor(model, tokenizer, spec, data.labels, model_labels)
 
 
-def _predict(predictor: Predictor, data: DataBundle, progress: bool = True) -> Predictions:
-    """The test predictions every check shares: probabilities in data order, decisions as deployed."""
-    proba = predictor.proba(data.test[TEXT].tolist(), desc="predict test", progress=progress)
-    return Predictions(y_true=data.test[LABEL].to_numpy(), y_pred=predictor.decide(proba, np.arange(len(proba))),
-                       proba=proba, labels=data.labels, positive_index=data.positive_index)
+def _predict(predictor: Predictor, data: DataBundle, spec: Spec, progress: bool = True) -> Predictions:
+    """The test predictions every check shares (the task's: decisions as deployed)."""
+    return task_of(spec).predict(predictor, data, progress)
 
 
 def _privacy_terms(guards: list[Guard[Any]]) -> tuple[float | None, float | None, str | None]:
@@ -79,13 +76,14 @@ def _train(prep: Prepared, data: DataBundle, guards: list[Any], location: Any, t
     seed_everything(spec.train.seed)
     model = task_of(spec).load_model(location, data.labels, spec.model.revision, spec.model.allow_pickle)
     steps_per_epoch = -(-len(data.train) // spec.train.batch_size)
-    model = apply_adapter(model, spec.model.adapter, steps_per_epoch * spec.train.epochs)
+    model = apply_adapter(model, spec.model.adapter, steps_per_epoch * spec.train.epochs,
+                          task_of(spec).peft_task_type)
     trainable, total = count_parameters(model)
     _log(f"model: {base_of(spec)} + {spec.model.adapter.method} ({trainable:,} of {total:,} parameters trainable)"
          + (f"; guards: {', '.join(g.name for g in guards)}" if guards else ""), quiet)
     ctx = TrainContext(spec=spec, policy=prep.policy, data=data, model=model, tokenizer=tokenizer,
                        steps_per_epoch=steps_per_epoch, total_steps=steps_per_epoch * spec.train.epochs,
-                       quiet=quiet)
+                       task=task_of(spec), quiet=quiet)
     try:
         summary = train_model(ctx, guards, progress=not quiet, callbacks=callbacks)
     except SpecError as err:  # a guard's refusal names its policy field: point at the policy file and line too
@@ -173,12 +171,12 @@ def _train_seed(prep: Prepared, data: DataBundle, guards: list[Guard[Any]], loca
     return out
 
 
-def _before(plan: Any, preds: Predictions, raw: Predictor, base: Predictor | None,
-            data: DataBundle) -> Predictions | None:
+def _before(plan: Any, preds: Predictions, raw: Predictor, base: Predictor | None, data: DataBundle,
+            spec: Spec) -> Predictions | None:
     """The unmitigated test predictions *plan* compares with (None: no baseline was trained)."""
     if plan.before == "undecided":
         return replace(preds, y_pred=raw.decide(preds.proba))
-    return _predict(base, data, progress=False) if base is not None else None
+    return _predict(base, data, spec, progress=False) if base is not None else None
 
 
 def _audit_seed(out: SeedOutcome, data: DataBundle, tokenizer: Any, quiet: bool) -> None:
@@ -186,12 +184,12 @@ def _audit_seed(out: SeedOutcome, data: DataBundle, tokenizer: Any, quiet: bool)
     prep, spec = out.prep, out.prep.spec
     raw = _predictor(out.model, tokenizer, data, spec)
     predictor = _decider(raw, out.guards, data)
-    preds = _predict(predictor, data, progress=not quiet)
+    preds = _predict(predictor, data, spec, progress=not quiet)
     base = _predictor(out.baseline_model, tokenizer, data, spec) if out.baseline_model is not None else None
     out.results = run_checks(audit_context(prep, data, preds, predictor, baseline=base,
                                            baseline_label=out.baseline_label, quiet=quiet))
     for plan in (p for p in (g.mitigation() for g in out.guards) if p is not None):
-        out.mitigation = mitigation_record(prep, data, _before(plan, preds, raw, base, data), out.results, plan,
+        out.mitigation = mitigation_record(prep, data, _before(plan, preds, raw, base, data, spec), out.results, plan,
                                            out.baseline_label)
 
 
@@ -292,12 +290,12 @@ def audit(spec_path: str | Path, model_dir: str | Path, output_root: str | Path 
     raw = _predictor(model, tokenizer, data, spec, list(meta.get("model_labels", meta["labels"])))
     restored = _restored_guards(prep, Path(model_dir), data)
     predictor = _decider(raw, restored, data)
-    preds = _predict(predictor, data, progress=not quiet)
+    preds = _predict(predictor, data, spec, progress=not quiet)
     members_known = meta.get("train_sha256") == data.train_sha256  # was this model trained on this exact split?
     results = run_checks(audit_context(prep, data, preds, predictor, members_known=members_known, quiet=quiet))
     mitigation = None
     for plan in (p for p in (g.mitigation() for g in restored) if p is not None):
-        mitigation = mitigation_record(prep, data, _before(plan, preds, raw, None, data), results, plan, None)
+        mitigation = mitigation_record(prep, data, _before(plan, preds, raw, None, data, spec), results, plan, None)
     with reserved_run_dir(Path(output_root), f"{spec.name}-audit") as final, \
             tracked_run(spec, Path(output_root), final.name) as tracker:
         with staged_run_dir(final) as tmp:

@@ -47,8 +47,8 @@ CHECKS: dict[str, type[Check[Any]]] = {
     DataCheck.name: DataCheck,
 }
 
-# Checks that run on every audit, whatever the policy says.
-DEFAULT_CHECKS: tuple[str, ...] = ("performance", "fairness", "privacy", "data")
+# Checks that run on every audit of a text classifier, whatever the policy says (each task has its own list).
+DEFAULT_CHECKS: tuple[str, ...] = TextClassification.default_checks
 
 # name -> Guard class. Registered explicitly, one line each.
 GUARDS: dict[str, type[Guard[Any]]] = {
@@ -129,7 +129,7 @@ def checks_to_run(policy: Policy, task: str = "text-classification") -> list[str
     """The default checks, those the policy configures, those its guards imply, and those whose metrics it
     thresholds; in that order, each once; only those that apply to *task*."""
     implied = [c for g in policy.guards for c in GUARDS[g].implies_checks]
-    wanted = (list(DEFAULT_CHECKS) + list(policy.checks) + implied
+    wanted = (list(TASKS[task].default_checks) + list(policy.checks) + implied
               + [producer_of(t.metric) for t in policy.thresholds])
     applies = TASKS[task].checks
     return [n for n in dict.fromkeys(wanted) if n in CHECKS and n in applies]

@@ -1,6 +1,6 @@
 """Adapter methods: PEFT (LoRA, IA3, prompt, prefix, AdaLoRA), BitFit (ours) and full fine-tuning.
 
-Each method is one function ``(model, config, total_steps) -> model`` registered in ``ADAPTERS``.
+Each method is one function ``(model, config, total_steps, task_type) -> model`` registered in ``ADAPTERS``.
 The classification head is always trainable (PEFT keeps it via ``modules_to_save``).
 """
 
@@ -37,14 +37,14 @@ def _alpha(cfg: AdapterConfig) -> Any:
     return cfg.alpha
 
 
-def _lora(model: torch.nn.Module, cfg: AdapterConfig, total_steps: int) -> torch.nn.Module:
+def _lora(model: torch.nn.Module, cfg: AdapterConfig, total_steps: int, task_type: str) -> torch.nn.Module:
     from peft import LoraConfig, TaskType
 
-    return _peft(model, LoraConfig(task_type=TaskType.SEQ_CLS, r=cfg.r, lora_alpha=_alpha(cfg),
+    return _peft(model, LoraConfig(task_type=TaskType[task_type], r=cfg.r, lora_alpha=_alpha(cfg),
                                    lora_dropout=cfg.dropout, target_modules=cfg.target_modules))
 
 
-def _adalora(model: torch.nn.Module, cfg: AdapterConfig, total_steps: int) -> torch.nn.Module:
+def _adalora(model: torch.nn.Module, cfg: AdapterConfig, total_steps: int, task_type: str) -> torch.nn.Module:
     from peft import AdaLoraConfig, TaskType
 
     if cfg.target_r > cfg.r:
@@ -53,32 +53,32 @@ def _adalora(model: torch.nn.Module, cfg: AdapterConfig, total_steps: int) -> to
     tinit, tfinal = max(1, steps // 10), max(1, steps // 5)
     if tinit + tfinal >= steps:  # very short runs: budget pruning over the middle step(s)
         tinit, tfinal = 1, 1
-    return _peft(model, AdaLoraConfig(task_type=TaskType.SEQ_CLS, init_r=cfg.r, target_r=cfg.target_r,
+    return _peft(model, AdaLoraConfig(task_type=TaskType[task_type], init_r=cfg.r, target_r=cfg.target_r,
                                       lora_alpha=_alpha(cfg), lora_dropout=cfg.dropout,
                                       target_modules=cfg.target_modules, total_step=steps,
                                       tinit=tinit, tfinal=tfinal, deltaT=max(1, steps // 20)))
 
 
-def _ia3(model: torch.nn.Module, cfg: AdapterConfig, total_steps: int) -> torch.nn.Module:
+def _ia3(model: torch.nn.Module, cfg: AdapterConfig, total_steps: int, task_type: str) -> torch.nn.Module:
     from peft import IA3Config, TaskType
 
-    return _peft(model, IA3Config(task_type=TaskType.SEQ_CLS, target_modules=cfg.target_modules,
+    return _peft(model, IA3Config(task_type=TaskType[task_type], target_modules=cfg.target_modules,
                                   feedforward_modules=cfg.feedforward_modules))
 
 
-def _prompt(model: torch.nn.Module, cfg: AdapterConfig, total_steps: int) -> torch.nn.Module:
+def _prompt(model: torch.nn.Module, cfg: AdapterConfig, total_steps: int, task_type: str) -> torch.nn.Module:
     from peft import PromptTuningConfig, TaskType
 
-    return _peft(model, PromptTuningConfig(task_type=TaskType.SEQ_CLS, num_virtual_tokens=cfg.num_virtual_tokens))
+    return _peft(model, PromptTuningConfig(task_type=TaskType[task_type], num_virtual_tokens=cfg.num_virtual_tokens))
 
 
-def _prefix(model: torch.nn.Module, cfg: AdapterConfig, total_steps: int) -> torch.nn.Module:
+def _prefix(model: torch.nn.Module, cfg: AdapterConfig, total_steps: int, task_type: str) -> torch.nn.Module:
     from peft import PrefixTuningConfig, TaskType
 
-    return _peft(model, PrefixTuningConfig(task_type=TaskType.SEQ_CLS, num_virtual_tokens=cfg.num_virtual_tokens))
+    return _peft(model, PrefixTuningConfig(task_type=TaskType[task_type], num_virtual_tokens=cfg.num_virtual_tokens))
 
 
-def _bitfit(model: torch.nn.Module, cfg: AdapterConfig, total_steps: int) -> torch.nn.Module:
+def _bitfit(model: torch.nn.Module, cfg: AdapterConfig, total_steps: int, task_type: str) -> torch.nn.Module:
     """BitFit (Ben Zaken et al., 2022): train only bias terms, plus the classification head."""
     heads = tuple(f"{h}." for h in head_names(model))
     for name, param in model.named_parameters():
@@ -86,14 +86,14 @@ def _bitfit(model: torch.nn.Module, cfg: AdapterConfig, total_steps: int) -> tor
     return model
 
 
-def _full(model: torch.nn.Module, cfg: AdapterConfig, total_steps: int) -> torch.nn.Module:
+def _full(model: torch.nn.Module, cfg: AdapterConfig, total_steps: int, task_type: str) -> torch.nn.Module:
     for param in model.parameters():
         param.requires_grad = True
     return model
 
 
 # method -> function. Registered explicitly, one line each.
-ADAPTERS: dict[str, Callable[[torch.nn.Module, AdapterConfig, int], torch.nn.Module]] = {
+ADAPTERS: dict[str, Callable[[torch.nn.Module, AdapterConfig, int, str], torch.nn.Module]] = {
     "lora": _lora,
     "adalora": _adalora,
     "ia3": _ia3,
@@ -104,9 +104,10 @@ ADAPTERS: dict[str, Callable[[torch.nn.Module, AdapterConfig, int], torch.nn.Mod
 }
 
 
-def apply_adapter(model: torch.nn.Module, cfg: AdapterConfig, total_steps: int) -> torch.nn.Module:
-    """Apply the configured adapter method to *model*."""
-    return ADAPTERS[cfg.method](model, cfg, total_steps)
+def apply_adapter(model: torch.nn.Module, cfg: AdapterConfig, total_steps: int,
+                  task_type: str = "SEQ_CLS") -> torch.nn.Module:
+    """Apply the configured adapter method to *model* (*task_type*: peft's ``TaskType`` name for its head)."""
+    return ADAPTERS[cfg.method](model, cfg, total_steps, task_type)
 
 
 def is_peft(model: torch.nn.Module) -> bool:

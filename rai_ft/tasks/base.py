@@ -10,9 +10,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+    from rai_ft.checks.base import Predictions
     from rai_ft.config import Spec
     from rai_ft.data.loading import DataBundle
-    from rai_ft.modeling.predictor import Predictor
+    from rai_ft.training.context import TrainContext
 
 __all__ = ["Task"]
 
@@ -26,6 +29,11 @@ class Task:
         checks: The checks that apply to this task.
         guards: The guards that apply to this task.
         data_fields: The ``data:`` keys this task reads besides where the data is (others set are refused).
+        default_checks: The checks every audit of this task runs, whatever the policy says.
+        peft_task_type: peft's ``TaskType`` name for this task's head.
+
+    Training calls :meth:`train_dataset`, :meth:`extra_dataset`, :meth:`loss` and :meth:`validate`; the audit calls
+    :meth:`predictor`, :meth:`predict` and :meth:`data_summary`.
     """
 
     name: ClassVar[str] = "task"
@@ -33,6 +41,8 @@ class Task:
     checks: ClassVar[tuple[str, ...]] = ()
     guards: ClassVar[tuple[str, ...]] = ()
     data_fields: ClassVar[tuple[str, ...]] = ()
+    default_checks: ClassVar[tuple[str, ...]] = ()
+    peft_task_type: ClassVar[str] = "SEQ_CLS"  # peft's TaskType name: which head an adapter keeps trainable
 
     def load_data(self, spec: "Spec") -> "DataBundle":  # pragma: no cover - abstract
         """The spec's data, validated and split."""
@@ -43,6 +53,32 @@ class Task:
         raise NotImplementedError  # pragma: no cover - abstract
 
     def predictor(self, model: Any, tokenizer: Any, spec: "Spec", labels: list[str],
-                  model_labels: list[str] | None = None) -> "Predictor":
+                  model_labels: list[str] | None = None) -> Any:
         """The one object every check and guard asks for the model's scores and decisions."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def predict(self, predictor: Any, data: "DataBundle", progress: bool = True) -> "Predictions":
+        """The test predictions every check shares, computed once."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def data_summary(self, data: "DataBundle") -> dict[str, Any]:
+        """What audit.json records of the test split's labels (``data.label_distribution``)."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    # -- training ---------------------------------------------------------------------------------
+    def train_dataset(self, ctx: "TrainContext") -> Any:
+        """The training split encoded once (a torch Dataset of feature dicts with ``labels`` and ``weights``)."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def extra_dataset(self, ctx: "TrainContext", examples: list[tuple[Any, Any]]) -> Any:
+        """Guards' extra (input, target) examples for one epoch, encoded like :meth:`train_dataset`."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def loss(self, logits: "torch.Tensor", labels: "torch.Tensor", weights: "torch.Tensor | None",
+             criterion: Any = None) -> "torch.Tensor":
+        """The batch's training loss (*criterion*: a guard's own loss object, e.g. Opacus ghost clipping)."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def validate(self, model: Any, ctx: "TrainContext") -> dict[str, float]:
+        """``val_loss``, ``val_accuracy`` and ``val_macro_f1`` on the validation split (early stopping reads one)."""
         raise NotImplementedError  # pragma: no cover - abstract

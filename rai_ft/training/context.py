@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from rai_ft.modeling.predictor import Predictor
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -13,7 +12,23 @@ if TYPE_CHECKING:  # pragma: no cover
     from rai_ft.config import Policy, Spec
     from rai_ft.data.loading import DataBundle
 
-__all__ = ["TrainContext"]
+__all__ = ["TrainContext", "TrainingTask"]
+
+
+class TrainingTask(Protocol):
+    """What the training loop needs of a task (:class:`rai_ft.tasks.base.Task` provides it)."""
+
+    def train_dataset(self, ctx: "TrainContext") -> Any: ...
+
+    def extra_dataset(self, ctx: "TrainContext", examples: list[tuple[Any, Any]]) -> Any: ...
+
+    def loss(self, logits: "torch.Tensor", labels: "torch.Tensor", weights: "torch.Tensor | None",
+             criterion: Any = None) -> "torch.Tensor": ...
+
+    def validate(self, model: Any, ctx: "TrainContext") -> dict[str, float]: ...
+
+    def predictor(self, model: Any, tokenizer: Any, spec: Any, labels: list[str],
+                  model_labels: list[str] | None = None) -> Any: ...
 
 
 @dataclass
@@ -31,6 +46,7 @@ class TrainContext:
     tokenizer: Any
     steps_per_epoch: int
     total_steps: int
+    task: TrainingTask
     clip_gradients: bool = True
     criterion: Any = None
     sample_weights: list[float] | None = None  # per training row (reweighing); None = unweighted
@@ -41,10 +57,9 @@ class TrainContext:
         """Number of training examples."""
         return len(self.data.train)
 
-    def predictor(self) -> Predictor:
-        """The model being trained, as a :class:`Predictor` (guards score and decide through it)."""
-        return Predictor(self.model, self.tokenizer, self.data.labels, max_length=self.spec.train.max_length,
-                         batch_size=self.spec.train.eval_batch_size)
+    def predictor(self) -> Any:
+        """The model being trained, as its task's predictor (guards score and decide through it)."""
+        return self.task.predictor(self.model, self.tokenizer, self.spec, self.data.labels)
 
     @property
     def sample_rate(self) -> float:

@@ -13,20 +13,16 @@ from typing import Any, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from sklearn.metrics import f1_score
 from torch.utils.data import ConcatDataset
 from torch.utils.data.distributed import DistributedSampler
 from tqdm.auto import tqdm
 
-from rai_ft.data.loading import LABEL, TEXT
 from rai_ft.guards.base import Guard
-from rai_ft.modeling.inference import predict_proba
 from rai_ft.training import distributed
 from rai_ft.training.batches import EncodedDataset, make_loader
 from rai_ft.training.context import TrainContext
 
-__all__ = ["TrainSummary", "train_model", "validation_metrics"]
+__all__ = ["TrainSummary", "train_model"]
 
 
 @dataclass
@@ -48,16 +44,6 @@ class TrainSummary:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return asdict(self)
-
-
-def validation_metrics(model: torch.nn.Module, tokenizer: Any, texts: list[str], y: np.ndarray,
-                       max_length: int, batch_size: int) -> dict[str, float]:
-    """Validation loss, accuracy and macro-F1."""
-    proba = predict_proba(model, tokenizer, texts, max_length, batch_size, desc="validate")
-    pred = proba.argmax(axis=1)
-    nll = -np.log(np.clip(proba[np.arange(len(y)), y], 1e-12, 1.0)).mean()
-    return {"val_loss": float(nll), "val_accuracy": float((pred == y).mean()),
-            "val_macro_f1": float(f1_score(y, pred, average="macro", zero_division=0))}
 
 
 def _trainable_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -102,10 +88,8 @@ def _optimizer(params: list[torch.nn.Parameter], ctx: TrainContext) -> torch.opt
 def _setup(ctx: TrainContext, guards: list[Guard[Any]]) -> _Setup:
     """Encode the training split, then let each guard wrap the model, the optimizer and the loader."""
     tc = ctx.spec.train
-    train_df = ctx.data.train
     shard = distributed.init_distributed()
-    dataset = EncodedDataset(ctx.tokenizer, train_df[TEXT].tolist(), train_df[LABEL].tolist(), tc.max_length,
-                             ctx.sample_weights)
+    dataset = ctx.task.train_dataset(ctx)
     private = [g for g in guards if g.private_ddp]
     # dp: Opacus turns the global loader into per-process Poisson samplers at the global rate; else shard it here
     loader = make_loader(dataset, ctx.tokenizer, tc.batch_size, tc.seed, shard and not private)
@@ -124,8 +108,7 @@ def _setup(ctx: TrainContext, guards: list[Guard[Any]]) -> _Setup:
         loader = guard.wrap_loader(loader, ctx)
     for guard in guards:
         model, optimizer, loader = guard.wrap_training(model, optimizer, loader, ctx)
-    return _Setup(model, optimizer, loader, dataset, params, ctx.criterion or F.cross_entropy, adalora, shard,
-                  distributed.device())
+    return _Setup(model, optimizer, loader, dataset, params, ctx.criterion, adalora, shard, distributed.device())
 
 
 def _epoch_loader(run: _Setup, ctx: TrainContext, guards: list[Guard[Any]], epoch: int) -> tuple[Any, int]:
@@ -134,7 +117,7 @@ def _epoch_loader(run: _Setup, ctx: TrainContext, guards: list[Guard[Any]], epoc
     extras = [ex for guard in guards for ex in guard.extra_examples(epoch, ctx)]
     loader = run.loader
     if extras:  # adversarial / augmented examples join this epoch only (guards refuse to combine with dp)
-        added = EncodedDataset(ctx.tokenizer, [t for t, _ in extras], [y for _, y in extras], tc.max_length)
+        added = ctx.task.extra_dataset(ctx, extras)
         loader = make_loader(ConcatDataset([run.dataset, added]), ctx.tokenizer, tc.batch_size, tc.seed + epoch,
                              run.shard)
     sampler = getattr(loader, "sampler", None)
@@ -143,16 +126,13 @@ def _epoch_loader(run: _Setup, ctx: TrainContext, guards: list[Guard[Any]], epoc
     return loader, len(extras)
 
 
-def _loss(run: _Setup, batch: dict[str, torch.Tensor]) -> torch.Tensor | None:
-    """The batch's training loss (weighted when reweighing), or None for an empty batch."""
+def _loss(run: _Setup, batch: dict[str, torch.Tensor], ctx: TrainContext) -> torch.Tensor | None:
+    """The batch's training loss (the task's; weighted when reweighing), or None for an empty batch."""
     batch = {k: v.to(run.device) for k, v in batch.items()}
     labels, weights = batch.pop("labels"), batch.pop("weights", None)
     if labels.numel() == 0:  # Poisson sampling can draw an empty batch
         return None
-    logits = run.model(**batch).logits
-    if weights is not None:  # reweighing (never with dp: the guard refuses that combination)
-        return (F.cross_entropy(logits, labels, reduction="none") * weights).sum() / weights.sum()
-    return run.criterion(logits, labels)
+    return ctx.task.loss(run.model(**batch).logits, labels, weights, run.criterion)
 
 
 def _train_epoch(run: _Setup, ctx: TrainContext, hooks: Sequence[Any], loader: Any, epoch: int, step: int,
@@ -163,7 +143,7 @@ def _train_epoch(run: _Setup, ctx: TrainContext, hooks: Sequence[Any], loader: A
     losses: list[float] = []
     bar = tqdm(loader, desc=f"epoch {epoch}/{tc.epochs}", disable=not progress or None, unit="step", leave=False)
     for batch in bar:
-        loss = _loss(run, batch)
+        loss = _loss(run, batch, ctx)
         if loss is None:
             continue
         loss.backward()
@@ -226,7 +206,6 @@ def train_model(ctx: TrainContext, guards: list[Guard[Any]], progress: bool = Tr
                            trainable_parameters=sum(p.numel() for p in run.params),
                            total_parameters=sum(p.numel() for p in run.model.parameters()))
     early = _EarlyStopping(ctx, run.model)
-    val_texts, val_y = ctx.data.validation[TEXT].tolist(), ctx.data.validation[LABEL].to_numpy()
     hooks = (*guards, *callbacks)
     start, step = time.perf_counter(), 0
     for epoch in range(1, tc.epochs + 1):
@@ -237,8 +216,7 @@ def train_model(ctx: TrainContext, guards: list[Guard[Any]], progress: bool = Tr
         losses, step = _train_epoch(run, ctx, hooks, loader, epoch, step, summary, progress)
         logs = {"epoch": epoch, "train_loss": float(np.mean(losses)) if losses else float("nan"),
                 "extra_examples": n_extra, "seconds": round(time.perf_counter() - epoch_start, 3)}
-        logs.update(validation_metrics(distributed.unwrap(run.model), ctx.tokenizer, val_texts, val_y,
-                                       tc.max_length, tc.eval_batch_size))
+        logs.update(ctx.task.validate(distributed.unwrap(run.model), ctx))
         summary.history.append(logs)
         summary.epochs_run = epoch
         for hook in hooks:

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from rai_ft.config import ADAPTER_METHODS, load_spec
+from rai_ft.tasks.text_classification import TextClassification
 from rai_ft.validation import load_policy
 from rai_ft.data.loading import TEXT, load_data
 from rai_ft.modeling.adapters import apply_adapter, count_parameters
@@ -48,7 +49,7 @@ def _train(tmp_path: Path, model_dir: Path, data_csv: Path, policy: Path, adapte
     steps = -(-len(data.train) // 16)
     model = apply_adapter(model, spec.model.adapter, steps)
     ctx = TrainContext(spec=spec, policy=load_policy(spec.resolve_path(spec.policy)), data=data, model=model,
-                       tokenizer=tok, steps_per_epoch=steps, total_steps=steps)
+                       tokenizer=tok, task=TextClassification(), steps_per_epoch=steps, total_steps=steps)
     summary = train_model(ctx, [], progress=False)
     return spec, data, tok, ctx.model, before, summary
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rai_ft.config import load_spec
+from rai_ft.tasks.text_classification import TextClassification
 from rai_ft.validation import load_policy
 from rai_ft.data.loading import load_data
 from rai_ft.guards.base import Guard, GuardConfig
@@ -24,7 +25,7 @@ def _run(tmp_path, model_dir, csv, policy, guards=(), **train):
     tok = load_tokenizer(str(model_dir))
     model = apply_adapter(load_classifier(str(model_dir), data.labels), spec.model.adapter, 10)
     ctx = TrainContext(spec=spec, policy=load_policy(spec.resolve_path(spec.policy)), data=data, model=model,
-                       tokenizer=tok, steps_per_epoch=10, total_steps=30)
+                       tokenizer=tok, task=TextClassification(), steps_per_epoch=10, total_steps=30)
     return train_model(ctx, list(guards), progress=False), ctx
 
 
@@ -51,7 +52,7 @@ def test_early_stopping_restores_best_epoch(tmp_path, tiny_model_dir, sentiment_
     if summary.epochs_run < 6:
         assert summary.stopped_early
     from rai_ft.data.loading import LABEL, TEXT
-    from rai_ft.training.loop import validation_metrics
+    from rai_ft.tasks.text_classification import validation_metrics
 
     now = validation_metrics(ctx.model, ctx.tokenizer, ctx.data.validation[TEXT].tolist(),
                              ctx.data.validation[LABEL].to_numpy(), 32, 64)
