@@ -286,7 +286,8 @@ def audit(spec_path: str | Path, model_dir: str | Path, output_root: str | Path 
                         field="train.seeds", file=spec.source_file)
     data = preflight(prep, output=output_root, model_dir=model_dir).data
     seed_everything(spec.train.seed)  # the checks' own seeds are in the policy; this pins deterministic kernels
-    model, tokenizer, meta = load_saved_model(model_dir, labels=data.labels, allow_pickle=spec.model.allow_pickle)
+    model, tokenizer, meta = load_saved_model(model_dir, labels=data.labels, allow_pickle=spec.model.allow_pickle,
+                                              head=task_of(spec).head)
     raw = _predictor(model, tokenizer, data, spec, list(meta.get("model_labels", meta["labels"])))
     restored = _restored_guards(prep, Path(model_dir), data)
     predictor = _decider(raw, restored, data)

@@ -16,6 +16,7 @@ from rai_ft.checks.base import AuditContext, Check, CheckConfig
 from rai_ft.checks.counterfactual import CounterfactualCheck
 from rai_ft.checks.data import DataCheck
 from rai_ft.checks.documentation import DocumentationCheck
+from rai_ft.checks.entity_performance import EntityPerformanceCheck
 from rai_ft.checks.fairness import FairnessCheck
 from rai_ft.checks.performance import PerformanceCheck
 from rai_ft.checks.privacy import PrivacyCheck
@@ -30,6 +31,7 @@ from rai_ft.guards.fairness_mitigation import FairnessMitigationGuard
 from rai_ft.results import CheckResult
 from rai_ft.tasks.base import Task
 from rai_ft.tasks.text_classification import TextClassification
+from rai_ft.tasks.token_classification.task import TokenClassification
 
 __all__ = ["CHECKS", "DEFAULT_CHECKS", "GUARDS", "TASKS", "task_of", "base_of", "check_config", "guard_config",
            "build_guards", "run_checks", "measured_settings", "known_metric_patterns", "metric_is_known",
@@ -45,6 +47,7 @@ CHECKS: dict[str, type[Check[Any]]] = {
     CounterfactualCheck.name: CounterfactualCheck,
     DocumentationCheck.name: DocumentationCheck,
     DataCheck.name: DataCheck,
+    EntityPerformanceCheck.name: EntityPerformanceCheck,
 }
 
 # Checks that run on every audit of a text classifier, whatever the policy says (each task has its own list).
@@ -62,6 +65,7 @@ GUARDS: dict[str, type[Guard[Any]]] = {
 # name -> Task class. Registered explicitly, one line each.
 TASKS: dict[str, type[Task]] = {
     TextClassification.name: TextClassification,
+    TokenClassification.name: TokenClassification,
 }
 
 

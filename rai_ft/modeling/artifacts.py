@@ -51,9 +51,10 @@ def weights_sha256(model_dir: Path) -> dict[str, str]:
     return {p.name: sha256_file(p) for p in sorted(model_dir.glob("*.safetensors"))}
 
 
-def load_saved_model(model_dir: str | Path, labels: list[str] | None = None,
-                     allow_pickle: bool = False) -> tuple[torch.nn.Module, Any, dict[str, Any]]:
-    """Load a model saved by rai-ft (adapter or full) or any local/hub sequence classifier.
+def load_saved_model(model_dir: str | Path, labels: list[str] | None = None, allow_pickle: bool = False,
+                     head: str = "sequence") -> tuple[torch.nn.Module, Any, dict[str, Any]]:
+    """Load a model saved by rai-ft (adapter or full) or any local/hub classifier (*head*: ``"sequence"`` or
+    ``"token"``, see :func:`~rai_ft.modeling.loading.load_classifier`).
 
     Returns:
         (model in eval mode, tokenizer, metadata). For a plain Hugging Face classifier the metadata
@@ -68,11 +69,11 @@ def load_saved_model(model_dir: str | Path, labels: list[str] | None = None,
         if meta.get("peft"):
             from peft import PeftModel
 
-            base = load_classifier(resolve_base(meta["base"]), meta["labels"], allow_pickle=allow_pickle)
+            base = load_classifier(resolve_base(meta["base"]), meta["labels"], allow_pickle=allow_pickle, head=head)
             with _quiet_adalora(meta.get("method", "")):
                 model = PeftModel.from_pretrained(base, str(path), is_trainable=False)
         else:
-            model = load_classifier(str(path), meta["labels"], allow_pickle=allow_pickle)
+            model = load_classifier(str(path), meta["labels"], allow_pickle=allow_pickle, head=head)
     else:
         tokenizer = load_tokenizer(str(model_dir))
         from transformers import AutoConfig
@@ -84,7 +85,7 @@ def load_saved_model(model_dir: str | Path, labels: list[str] | None = None,
                             field="--model") from None
         cfg_labels = [config.id2label[i] for i in range(config.num_labels)]
         use = labels if labels is not None and sorted(labels) == sorted(cfg_labels) else cfg_labels
-        model = load_classifier(str(model_dir), cfg_labels, allow_pickle=allow_pickle)
+        model = load_classifier(str(model_dir), cfg_labels, allow_pickle=allow_pickle, head=head)
         meta = {"base": str(model_dir), "method": "external", "labels": use, "peft": False,
                 "model_labels": cfg_labels}
     model.eval()

@@ -69,14 +69,16 @@ def load_tokenizer(location: str, revision: str | None = None) -> Any:
 
 
 def load_classifier(location: str, labels: list[str], revision: str | None = None,
-                    allow_pickle: bool = False) -> Any:
-    """Load *location* as a sequence classifier with ``len(labels)`` outputs (a new head if needed)."""
-    from transformers import AutoModelForSequenceClassification
+                    allow_pickle: bool = False, head: str = "sequence") -> Any:
+    """Load *location* as a classifier with ``len(labels)`` outputs (a new head if needed): one label per text
+    (*head* ``"sequence"``) or one per token (``"token"``)."""
+    from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification
 
     quiet_transformers()
     _check_safetensors(location, allow_pickle)
+    auto = AutoModelForTokenClassification if head == "token" else AutoModelForSequenceClassification
     try:
-        model = AutoModelForSequenceClassification.from_pretrained(
+        model = auto.from_pretrained(
             location,
             revision=revision,
             num_labels=len(labels),

@@ -14,7 +14,9 @@ __all__ = ["render_card", "BASE_MODEL_IDS"]
 # Built-in model references -> their Hugging Face ids, for the card's base_model field.
 BASE_MODEL_IDS = {"builtin:minilm": "sentence-transformers/all-MiniLM-L6-v2"}
 _PERF_ROWS = (("accuracy", "performance.accuracy"), ("macro F1", "performance.macro_f1"),
-              ("macro precision", "performance.macro_precision"), ("macro recall", "performance.macro_recall"))
+              ("macro precision", "performance.macro_precision"), ("macro recall", "performance.macro_recall"),
+              ("entity F1", "performance.entity_f1"), ("entity precision", "performance.entity_precision"),
+              ("entity recall", "performance.entity_recall"), ("token accuracy", "performance.token_accuracy"))
 
 
 def _md(text: Any) -> str:
@@ -32,8 +34,9 @@ def _card_data(a: dict[str, Any]) -> Any:
 
     base = BASE_MODEL_IDS.get(a["model"]["base"], a["model"]["base"])
     dataset = a["data"]["provenance"].get("source", "custom")
+    task = a["spec"].get("task", "text-classification")
     results = [
-        EvalResult(task_type="text-classification", dataset_type=str(dataset), dataset_name=str(dataset),
+        EvalResult(task_type=task, dataset_type=str(dataset), dataset_name=str(dataset),
                    dataset_split="test", metric_type=name.split(".")[-1], metric_name=label,
                    metric_value=round(float(a["metrics"][name]), 6))
         for label, name in _PERF_ROWS if a["metrics"].get(name) is not None
@@ -44,8 +47,8 @@ def _card_data(a: dict[str, Any]) -> Any:
         library_name="peft" if method in {"lora", "ia3", "prompt", "prefix", "adalora"} else "transformers",
         base_model=base if "/" in base and not base.startswith(("/", ".")) else None,
         datasets=[str(dataset)],
-        metrics=["accuracy", "f1"],
-        pipeline_tag="text-classification",
+        metrics=["f1", "precision", "recall", "accuracy"] if task == "token-classification" else ["accuracy", "f1"],
+        pipeline_tag=task,
         tags=["rai-ft", "audited", f"rai-ft-gate-{a['gate']['status']}", method],
         model_name=a["spec"]["name"],
         eval_results=results or None,

@@ -14,6 +14,7 @@ __all__ = ["render_html", "KPIS"]
 KPIS = (
     ("Test accuracy", "performance.accuracy"),
     ("Macro F1", "performance.macro_f1"),
+    ("Entity F1", "performance.entity_f1"),
     ("Worst demographic-parity gap", "fairness.worst.demographic_parity_difference"),
     ("Worst equalized-odds gap", "fairness.worst.equalized_odds_difference"),
     ("Privacy ε", "privacy.epsilon"),

@@ -43,6 +43,7 @@ class Task:
     data_fields: ClassVar[tuple[str, ...]] = ()
     default_checks: ClassVar[tuple[str, ...]] = ()
     peft_task_type: ClassVar[str] = "SEQ_CLS"  # peft's TaskType name: which head an adapter keeps trainable
+    head: ClassVar[str] = "sequence"  # the transformers head: one label per text, or "token": one per token
 
     def load_data(self, spec: "Spec") -> "DataBundle":  # pragma: no cover - abstract
         """The spec's data, validated and split."""

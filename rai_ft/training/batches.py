@@ -34,6 +34,14 @@ class EncodedDataset(Dataset):
         return {**self.features[i], "labels": self.labels[i], "weights": self.weights[i]}
 
 
+def _labels(values: list[Any]) -> torch.Tensor:
+    """One label per example, or (token classification) one per piece, right-padded with -100 (ignored)."""
+    if values and isinstance(values[0], (list, tuple)):
+        width = max(len(v) for v in values)
+        return torch.tensor([list(v) + [-100] * (width - len(v)) for v in values], dtype=torch.long)
+    return torch.tensor(values, dtype=torch.long)
+
+
 def make_loader(dataset: Dataset, tokenizer: Any, batch_size: int, seed: int, shard: bool = False) -> DataLoader:
     """A shuffling, seeded loader that pads each batch to its longest member.
 
@@ -42,7 +50,7 @@ def make_loader(dataset: Dataset, tokenizer: Any, batch_size: int, seed: int, sh
     """
 
     def collate(items: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        labels = torch.tensor([it.pop("labels") for it in items], dtype=torch.long)
+        labels = _labels([it.pop("labels") for it in items])
         weights = torch.tensor([it.pop("weights") for it in items], dtype=torch.float32)
         batch = tokenizer.pad(items, return_tensors="pt")
         batch["labels"] = labels
