@@ -1,4 +1,8 @@
-"""Guard ``deidentify``: mask personal data (PII) in every split's text before anything is encoded."""
+"""Guard ``deidentify``: mask personal data (PII) in every split's text before anything is encoded.
+
+Text classification: each PII span becomes its placeholder. Token classification: each *token* overlapping a PII
+span becomes the placeholder (so the tags stay aligned; the sentence text is rebuilt from the tokens).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,12 @@ from typing import Any
 
 from pydantic import Field
 
+from rai_ft.data.loading import TEXT
+from rai_ft.errors import SpecError
 from rai_ft.guards.base import Guard, GuardConfig
+from rai_ft.privacy.pii import DETECTORS, redact, redact_tokens
 from rai_ft.results import Finding
+from rai_ft.tasks.token_classification.data import TOKENS
 
 __all__ = ["DeidentifyConfig", "DeidentifyGuard"]
 
@@ -30,10 +38,6 @@ class DeidentifyGuard(Guard[DeidentifyConfig]):
 
     def preflight(self, ctx: Any) -> None:
         """Mask the text of every split in place (before the loop encodes it)."""
-        from rai_ft.data.loading import TEXT
-        from rai_ft.errors import SpecError
-        from rai_ft.privacy.pii import DETECTORS, redact
-
         known = {d.name for d in DETECTORS}
         wanted = set(self.config.types or known)
         if wanted - known:
@@ -41,14 +45,17 @@ class DeidentifyGuard(Guard[DeidentifyConfig]):
                             field="guards.deidentify.types")
         for split in ("train", "validation", "test"):
             frame = getattr(ctx.data, split)
+            column = TOKENS if TOKENS in frame.columns else TEXT
             totals: dict[str, int] = {}
-            texts = []
-            for text in frame[TEXT]:
-                masked, counts = redact(text, wanted)
-                texts.append(masked)
+            values = []
+            for value in frame[column]:
+                masked, counts = redact_tokens(value, wanted) if column == TOKENS else redact(value, wanted)
+                values.append(masked)
                 for k, v in counts.items():
                     totals[k] = totals.get(k, 0) + v
-            frame[TEXT] = texts
+            frame[column] = values
+            if column == TOKENS:
+                frame[TEXT] = [" ".join(t) for t in values]
             self.counts[split] = totals
 
     def summary(self) -> dict[str, Any]:

@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-__all__ = ["Detector", "DETECTORS", "find_pii", "mask_value", "mask_spans", "mask_strings", "redact", "scan_texts"]
+__all__ = ["Detector", "DETECTORS", "find_pii", "mask_value", "mask_spans", "mask_strings", "redact", "scan_texts",
+           "redact_tokens"]
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,23 @@ def redact(text: str, types: set[str] | None = None) -> tuple[str, dict[str, int
         last = end
     out.append(text[last:])
     return "".join(out), counts
+
+
+def redact_tokens(tokens: list[str], types: set[str] | None = None) -> tuple[list[str], dict[str, int]]:
+    """*tokens* with every token that overlaps a PII span (found in the tokens joined by spaces, so a phone number
+    written over several tokens is found too) replaced by the span's placeholder: one per token, so per-token tags
+    stay aligned. Returns the tokens and the spans found per type."""
+    text, starts, pos = " ".join(tokens), [], 0
+    for tok in tokens:
+        starts.append(pos)
+        pos += len(tok) + 1
+    out, counts = list(tokens), {}
+    for kind, start, end in find_pii(text, types):
+        counts[kind] = counts.get(kind, 0) + 1
+        for i, s in enumerate(starts):
+            if s < end and s + len(tokens[i]) > start:
+                out[i] = _PLACEHOLDERS[kind]
+    return out, counts
 
 
 def mask_spans(text: str) -> str:

@@ -35,7 +35,7 @@ class TokenClassification(Task):
     name = "token-classification"
     default_base = "builtin:minilm"
     checks = ("entity_performance", "documentation")
-    guards = ()
+    guards = ("deidentify",)
     data_fields = ()
     default_checks = ("entity_performance",)
     peft_task_type = "TOKEN_CLS"
