@@ -104,7 +104,8 @@ def test_a_memorising_tagger_is_flagged_and_its_one_epoch_twin_is_not(runs: dict
 def test_the_report_and_card_speak_of_sentences(runs: dict[str, tuple[Path, dict]]) -> None:
     run_dir, _ = runs["memoriser"]
     html = (run_dir / "report.html").read_text(encoding="utf-8")
-    assert "Membership-inference audit" in html and f"{N_TEST} training sentences vs {N_TEST} non-member sentences" in html
+    assert "Membership-inference audit" in html
+    assert f"{N_TEST} training sentences vs {N_TEST} non-member sentences" in html
     assert "the calibrated attack normalises the score per dominant entity type" in html
     assert f"6 of {N_TRAIN} training sentences contain personal data" in html
     card = (run_dir / "model_card.md").read_text(encoding="utf-8")
