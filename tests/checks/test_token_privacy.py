@@ -26,7 +26,7 @@ EMAIL, PHONE, CARD = "jane.doe@example.org", "555-123-4567", "4111 1111 1111 111
 # (sentence index, the words appended): email in 3 training sentences, phone in 2, a card split over 4 words in 1
 PLANTED = {0: ["mail", EMAIL], 1: ["mail", EMAIL], 2: ["mail", EMAIL], 3: ["call", PHONE], 4: ["call", PHONE],
            5: ["card", *CARD.split()]}
-N_TRAIN, N_VAL, N_TEST = 128, 16, 128
+N_TRAIN, N_VAL, N_TEST = 192, 16, 192
 LEARNING_RATE, EPOCHS = 2e-3, 30  # Adam moves a word seen once by ~lr: one epoch at this rate barely memorises
 
 
