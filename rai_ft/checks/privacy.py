@@ -2,9 +2,17 @@
 
 MIA: train members (a seeded sample of the training split) vs non-members (the test split, whose
 predictions are shared with the other checks); one extra forward pass over the members only.
+
+The attacked unit and its score follow the predictions' type, not a task name. A text classifier's example is a
+text scored by log p(true label), calibrated per label. A tagger's (:class:`TokenPredictions`) is a sentence scored
+by the mean over its words of log p(true tag) (minus the sentence loss), calibrated per *dominant entity type*
+(the type the sentence holds most often, ``O`` for none): sentences full of rare entities are harder for every
+model, and calibrating per type keeps that difficulty from looking like membership.
 """
 
 from __future__ import annotations
+
+from typing import Any, Callable
 
 import numpy as np
 from pydantic import Field
@@ -12,8 +20,21 @@ from pydantic import Field
 from rai_ft.checks.base import AuditContext, Check, CheckConfig
 from rai_ft.results import CheckResult, Finding
 from rai_ft.sampling import order_free_sample
+from rai_ft.tasks.token_classification.predictions import TokenPredictions
 
-__all__ = ["PrivacyCheck", "PrivacyConfig"]
+__all__ = ["PrivacyCheck", "PrivacyConfig", "MSG_MEMBERS_UNKNOWN", "MSG_MIA_HIGH", "MSG_PII_FOUND",
+           "MSG_NO_SENTENCES"]
+
+MSG_MEMBERS_UNKNOWN = ("privacy: membership-inference audit skipped: this model was not trained on this spec's "
+                       "training split, so its members are unknown")
+MSG_MIA_HIGH = ("membership inference AUC {auc:.3f}: the model's losses tell its training examples apart from "
+                "unseen ones")
+MSG_PII_FOUND = ("training text holds personal data in {n} of {scanned} examples ({kinds}); consider guard "
+                 "deidentify")
+MSG_NO_SENTENCES = "privacy: token predictions but no training sentences in the audit context (ctx.data is None)"
+
+# (member log-probabilities, their calibration groups, non-member log-probabilities, their groups)
+Scores = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 class PrivacyConfig(CheckConfig):
@@ -24,6 +45,51 @@ class PrivacyConfig(CheckConfig):
     pii: bool = True
     pii_examples: int = Field(5, ge=0, le=50, description="Masked PII snippets shown in the report.")
     seed: int = 0
+
+
+def _text_scores(ctx: AuditContext, members: np.ndarray, nonmembers: np.ndarray) -> Scores:
+    """Texts: log p(true label), calibrated per label."""
+    from rai_ft.privacy.mia import true_label_logprob
+
+    assert ctx.predictor is not None
+    pred = ctx.predictions
+    member_y = np.asarray(ctx.train_labels)[members]
+    member_proba = ctx.predictor.proba([ctx.train_texts[i] for i in members], desc="privacy: members",
+                                       progress=not ctx.quiet)
+    return (true_label_logprob(member_proba, member_y), member_y,
+            true_label_logprob(pred.proba[nonmembers], pred.y_true[nonmembers]), pred.y_true[nonmembers])
+
+
+def _sentence_scores(ctx: AuditContext, members: np.ndarray, nonmembers: np.ndarray) -> Scores:
+    """Sentences: the mean over words of log p(true tag), calibrated per dominant entity type."""
+    from rai_ft.privacy.mia import mean_logprob
+    from rai_ft.tasks.token_classification.data import TAGS, TOKENS
+    from rai_ft.tasks.token_classification.entities import dominant_type
+
+    pred = ctx.predictions
+    if ctx.data is None or not isinstance(pred, TokenPredictions):
+        raise ValueError(MSG_NO_SENTENCES)
+    predictor: Any = ctx.predictor  # a TokenPredictor: per-word tag probabilities
+    train = ctx.data.train
+    member_tags = [np.asarray(train[TAGS].iloc[i], dtype=int) for i in members]
+    member_proba = predictor.word_proba([list(train[TOKENS].iloc[i]) for i in members],
+                                            desc="privacy: members", progress=not ctx.quiet)
+    test_tags, test_proba = pred.per_sentence(pred.y_true), pred.per_sentence(pred.proba)
+    nonmember_tags = [test_tags[i] for i in nonmembers]
+
+    def groups(tags: list[np.ndarray]) -> np.ndarray:
+        return np.array([dominant_type([pred.labels[t] for t in s]) for s in tags], dtype=object)
+
+    return (mean_logprob(member_proba, member_tags), groups(member_tags),
+            mean_logprob([test_proba[i] for i in nonmembers], nonmember_tags), groups(nonmember_tags))
+
+
+def _scorer(ctx: AuditContext) -> tuple[Callable[[AuditContext, np.ndarray, np.ndarray], Scores], dict[str, str]]:
+    """The per-example score for these predictions, and how the record describes it."""
+    if isinstance(ctx.predictions, TokenPredictions):
+        return _sentence_scores, {"unit": "sentences", "score": "mean log-probability of the true tags",
+                                  "calibrated_by": "dominant entity type"}
+    return _text_scores, {"unit": "texts", "score": "log-probability of the true label", "calibrated_by": "label"}
 
 
 class PrivacyCheck(Check[PrivacyConfig]):
@@ -40,11 +106,10 @@ class PrivacyCheck(Check[PrivacyConfig]):
         """Attack and scan."""
         cfg = self.config
         metrics: dict[str, float | None] = {}
-        details: dict = {}
+        details: dict[str, Any] = {}
         findings: list[Finding] = []
         if cfg.mia and not ctx.members_known:
-            findings.append(Finding("info", "privacy: membership-inference audit skipped: this model was not trained "
-                                    "on this spec's training split, so its members are unknown", source=self.name))
+            findings.append(Finding("info", MSG_MEMBERS_UNKNOWN, source=self.name))
         elif cfg.mia and ctx.predictor is not None:  # no model (a before/after re-scoring): nothing to attack
             details["mia"] = self._mia(ctx, cfg)
             attacks = details["mia"]["attacks"]
@@ -54,8 +119,7 @@ class PrivacyCheck(Check[PrivacyConfig]):
             metrics["privacy.mia_tpr_at_1pct_fpr"] = max(a["tpr_at_1pct_fpr"] for a in attacks.values())
             auc = metrics["privacy.mia_auc"]
             if auc is not None and auc > 0.6:
-                findings.append(Finding("warn", f"membership inference AUC {auc:.3f}: the model's losses tell its "
-                                        "training examples apart from unseen ones", source=self.name))
+                findings.append(Finding("warn", MSG_MIA_HIGH.format(auc=auc), source=self.name))
         if cfg.pii:
             from rai_ft.privacy.pii import scan_texts
 
@@ -65,25 +129,21 @@ class PrivacyCheck(Check[PrivacyConfig]):
             metrics["privacy.pii_rate"] = scan["texts_with_pii"] / max(1, scan["texts_scanned"])
             if scan["texts_with_pii"]:
                 kinds = ", ".join(f"{k} {v}" for k, v in scan["counts"].items() if v)
-                findings.append(Finding("warn", f"training text holds personal data in {scan['texts_with_pii']} of "
-                                        f"{scan['texts_scanned']} examples ({kinds}); consider guard deidentify",
+                findings.append(Finding("warn", MSG_PII_FOUND.format(n=scan["texts_with_pii"],
+                                                                     scanned=scan["texts_scanned"], kinds=kinds),
                                         source=self.name))
         return CheckResult(name=self.name, metrics=metrics, findings=findings, details=details)
 
-    def _mia(self, ctx: AuditContext, cfg: PrivacyConfig) -> dict:
-        from rai_ft.privacy.mia import attack_scores, true_label_logprob
+    def _mia(self, ctx: AuditContext, cfg: PrivacyConfig) -> dict[str, Any]:
+        from rai_ft.privacy.mia import attack_scores
 
-        pred = ctx.predictions
-        n = int(min(cfg.max_examples, len(ctx.train_texts), len(pred)))
+        # one test example per test text (a text, or a tagger's sentence)
+        n = int(min(cfg.max_examples, len(ctx.train_texts), len(ctx.texts)))
         # chosen (and ordered) by text, so the same rows in another order give the same audit
         members = np.asarray(order_free_sample(ctx.train_texts, n, cfg.seed), dtype=int)
         nonmembers = np.asarray(order_free_sample(ctx.texts, n, cfg.seed), dtype=int)
-        member_y = np.asarray(ctx.train_labels)[members]
-        assert ctx.predictor is not None
-        member_proba = ctx.predictor.proba([ctx.train_texts[i] for i in members], desc="privacy: members",
-                                           progress=not ctx.quiet)
-        m_lp = true_label_logprob(member_proba, member_y)
-        n_lp = true_label_logprob(pred.proba[nonmembers], pred.y_true[nonmembers])
-        return {"members": n, "nonmembers": n, "nonmember_source": "test split",
+        scores, described = _scorer(ctx)
+        m_lp, m_y, n_lp, n_y = scores(ctx, members, nonmembers)
+        return {"members": n, "nonmembers": n, "nonmember_source": "test split", **described,
                 "member_mean_loss": float(-m_lp.mean()), "nonmember_mean_loss": float(-n_lp.mean()),
-                "attacks": attack_scores(m_lp, member_y, n_lp, pred.y_true[nonmembers], seed=cfg.seed)}
+                "attacks": attack_scores(m_lp, m_y, n_lp, n_y, seed=cfg.seed)}

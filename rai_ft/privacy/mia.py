@@ -4,6 +4,8 @@
 per class with statistics from held-out non-members (a reference-free, likelihood-ratio-style calibration
 in the spirit of Carlini et al.'s LiRA, using the population of non-members instead of shadow models), so
 that easy classes do not look like members. AUC 0.5 = the attacker cannot tell members from non-members.
+For a tagger an example is a sentence and its score the mean log-probability of its true tags
+(:func:`mean_logprob`); the "class" that calibrates it is whatever group the caller passes (e.g. an entity type).
 """
 
 from __future__ import annotations
@@ -11,12 +13,17 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve
 
-__all__ = ["attack_scores", "attack_metrics", "true_label_logprob"]
+__all__ = ["attack_scores", "attack_metrics", "true_label_logprob", "mean_logprob"]
 
 
 def true_label_logprob(proba: np.ndarray, y: np.ndarray) -> np.ndarray:
     """log p(y_i | x_i) for each example (higher = lower loss)."""
     return np.log(np.clip(proba[np.arange(len(y)), y], 1e-12, 1.0))
+
+
+def mean_logprob(proba: list[np.ndarray], y: list[np.ndarray]) -> np.ndarray:
+    """Per sequence, the mean over its positions of log p(y_j | x): minus its mean cross-entropy loss."""
+    return np.array([true_label_logprob(p, np.asarray(t, dtype=int)).mean() for p, t in zip(proba, y)])
 
 
 def attack_metrics(member_scores: np.ndarray, nonmember_scores: np.ndarray) -> dict[str, float]:

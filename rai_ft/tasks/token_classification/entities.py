@@ -28,6 +28,7 @@ from rai_ft.tasks.token_classification.conll import check_tag
 __all__ = [
     "Entity",
     "extract_entities",
+    "dominant_type",
     "entity_scores",
     "classification_report",
     "sentence_counts",
@@ -75,6 +76,12 @@ def extract_entities(tags: Tags) -> list[Entity]:
     if start is not None:
         entities.append((current, start, len(tags)))
     return entities
+
+
+def dominant_type(tags: Tags, none: str = "O") -> str:
+    """The entity type a sentence holds most often (ties: the first in name order); *none* if it holds none."""
+    counts = Counter(kind for kind, _, _ in extract_entities(tags))
+    return min(counts, key=lambda k: (-counts[k], k)) if counts else none
 
 
 def _check_pairs(true_sents: Sequence[Tags], pred_sents: Sequence[Tags]) -> None:

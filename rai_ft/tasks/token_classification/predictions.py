@@ -35,3 +35,8 @@ class TokenPredictions(Predictions):
         for s, v in zip(self.sentence_ids, values):
             out[int(s)].append(self.labels[int(v)])
         return out
+
+    def per_sentence(self, values: np.ndarray) -> list[np.ndarray]:
+        """*values* (one per word, e.g. ``y_true`` or ``proba``) cut into one array per test sentence."""
+        counts = np.bincount(self.sentence_ids, minlength=int(self.sentence_ids.max()) + 1 if len(values) else 0)
+        return np.split(values, np.cumsum(counts)[:-1]) if len(counts) else []

@@ -2,7 +2,8 @@
 
 Data: CoNLL-style or JSONL files, or ``builtin:wnut17`` (:mod:`.data`); model: ``AutoModelForTokenClassification``
 with each word's tag on its first piece (:mod:`.align`); predictor: :class:`.predictor.TokenPredictor`;
-performance: the ``entity_performance`` check (seqeval-style entity precision, recall and F1, micro and per type).
+performance: the ``entity_performance`` check (seqeval-style entity precision, recall and F1, micro and per type);
+privacy: the ``privacy`` check attacks sentences (their mean tag log-probability) and scans the sentences' text.
 Early stopping's ``macro_f1`` is the validation entity F1 here, ``accuracy`` the token accuracy.
 """
 
@@ -34,10 +35,10 @@ class TokenClassification(Task):
 
     name = "token-classification"
     default_base = "builtin:minilm"
-    checks = ("entity_performance", "documentation")
+    checks = ("entity_performance", "privacy", "documentation")
     guards = ("deidentify",)
     data_fields = ()
-    default_checks = ("entity_performance",)
+    default_checks = ("entity_performance", "privacy")
     peft_task_type = "TOKEN_CLS"
     head = "token"
 

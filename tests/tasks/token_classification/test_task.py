@@ -120,7 +120,7 @@ def test_a_conll_file_trains_and_audits_end_to_end(trained: tuple[Path, dict]) -
     lo, hi = doc["metric_ci"]["performance.entity_f1"]
     assert lo <= m["performance.entity_f1"] <= hi
     assert doc["data"]["label_distribution"]["test"] == {"location": 60, "person": 60}
-    assert set(doc["checks"]) == {"entity_performance", "documentation"}
+    assert set(doc["checks"]) == {"entity_performance", "privacy", "documentation"}
     html = (run_dir / "report.html").read_text(encoding="utf-8")
     assert "Entities found on the held-out test split" in html and "micro (all)" in html
     card = (run_dir / "model_card.md").read_text(encoding="utf-8")
