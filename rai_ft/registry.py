@@ -18,6 +18,7 @@ from rai_ft.checks.data import DataCheck
 from rai_ft.checks.documentation import DocumentationCheck
 from rai_ft.checks.entity_performance import EntityPerformanceCheck
 from rai_ft.checks.fairness import FairnessCheck
+from rai_ft.checks.name_swap import NameSwapCheck
 from rai_ft.checks.performance import PerformanceCheck
 from rai_ft.checks.privacy import PrivacyCheck
 from rai_ft.checks.robustness import RobustnessCheck
@@ -48,6 +49,7 @@ CHECKS: dict[str, type[Check[Any]]] = {
     DocumentationCheck.name: DocumentationCheck,
     DataCheck.name: DataCheck,
     EntityPerformanceCheck.name: EntityPerformanceCheck,
+    NameSwapCheck.name: NameSwapCheck,
 }
 
 # Checks that run on every audit of a text classifier, whatever the policy says (each task has its own list).
