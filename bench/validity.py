@@ -36,10 +36,13 @@ TRIGGER = "zq"
 SEED = 13
 LORA = {"method": "lora", "r": 8, "alpha": 16, "target_modules": ["query", "value"]}
 FULL = {"method": "full"}
-# the brittle member: the plain LoRA recipe at this learning rate instead of 2e-3, so it barely moves from its
-# initialisation and every decision sits next to the boundary (a low-margin model: any edit that moves the score
-# flips it). The clean twin is the plain recipe.
-BRITTLE_LR = 1e-5
+# the brittle member sees only these many most one-sided words per label (its training texts reduced to them)
+CUE_WORDS = 200
+# the robust twin of the brittle pair: character-noise augmentation with the attack's edits, at a large budget
+BRITTLE_AUGMENT = {"transformations": ["swap", "substitute", "delete", "insert"], "fraction": 1.0, "copies": 3,
+                   "word_fraction": 0.3}
+BRITTLE_DESIGNS = {"augment": "plain vs + augment guard (every row, 3 noised copies, 30 % of words)",
+                   "cue": f"cue words only ({CUE_WORDS} per label) vs whole phrases"}
 # the memorisation pair's DP twin (README "Privacy": DP is the documented cure for memorisation)
 DP = {"target_epsilon": 1.0}
 PARTS = ("skew", "trigger", "memorisation", "brittle")
@@ -105,14 +108,17 @@ class Sizes:
     memo_train: int
     memo_scale: int  # the size twin's training set is this many times the defective's; 0 = no size twin
     memo_epochs: int
+    brittle_train: int  # rows drawn for the robustness pair (before dropping those with no lexicon word)
     attacked: int
     epochs: int
 
 
 FULL_SIZES = Sizes(skew_train=400, skew_test_per_group=120, trigger_train=400, test_cap=160, validation=100,
-                   memo_train=128, memo_scale=0, memo_epochs=12, attacked=40, epochs=3)
+                   memo_train=128, memo_scale=0, memo_epochs=12, brittle_train=1200, attacked=160,
+                   epochs=3)
 QUICK_SIZES = Sizes(skew_train=160, skew_test_per_group=40, trigger_train=160, test_cap=120, validation=40,
-                    memo_train=32, memo_scale=0, memo_epochs=3, attacked=10, epochs=1)
+                    memo_train=32, memo_scale=0, memo_epochs=3, brittle_train=300, attacked=10,
+                    epochs=1)
 
 
 # ----------------------------------------------------------------------------------------------- data (real text)
@@ -287,8 +293,9 @@ def memorisation(zoo: Zoo, held_out: pd.DataFrame, twins: tuple[str, ...] = ("dp
     epochs under the dp guard (epsilon 1: each row's influence on the weights is bounded, the documented cure for
     memorisation). Size twin (only if ``memo_scale`` > 0): the same recipe and epochs on ``memo_scale`` x as many rows
     of the same distribution (a superset of the defective's rows); it costs ``memo_scale`` x the defective's training,
-    so the full run leaves it out unless asked (``--memo-twins dp size``). Non-members for all: the same ``memo_train`` held-out SST-2 train sentences (same
-    distribution); every model is attacked with ``memo_train`` members.
+    so the full run leaves it out unless asked (``--memo-twins dp size``). Non-members for all: the same
+    ``memo_train`` held-out SST-2 train sentences (same distribution); every model is attacked with ``memo_train``
+    members.
     """
     s = zoo.sizes
     n, big = s.memo_train, s.memo_train * max(s.memo_scale, 1)
@@ -313,19 +320,58 @@ def memorisation(zoo: Zoo, held_out: pd.DataFrame, twins: tuple[str, ...] = ("dp
     return out
 
 
-def brittleness(zoo: Zoo, train: pd.DataFrame, val: pd.DataFrame) -> dict[str, dict]:
-    """Robustness: a low-margin model (the plain LoRA recipe at learning rate BRITTLE_LR, so its decisions stay
-    next to the boundary) vs the plain recipe (lr 2e-3), same rows, epochs and seed.
+WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
-    Both attacked with DeepWordBug on the same seeded dev examples (no trigger anywhere); an attack only counts on
-    examples the model gets right, so the low-margin model's lower accuracy does not by itself raise its rate.
+
+def cue_lexicon(pool: pd.DataFrame, per_class: int = CUE_WORDS, purity: float = 0.75, min_count: int = 30) -> set[str]:
+    """A small sentiment lexicon from *pool*: per label, the *per_class* most frequent words (in >= *min_count*
+    rows) whose rows carry that label at least *purity* of the time."""
+    counts: dict[str, list[int]] = {}
+    for text, label in zip(pool["sentence"], pool["label"]):
+        for w in set(WORD.findall(text.lower())):
+            counts.setdefault(w, [0, 0])[label == "1"] += 1
+    lexicon: set[str] = set()
+    for side in (0, 1):
+        one_sided = [(n[0] + n[1], w) for w, n in counts.items()
+                     if n[0] + n[1] >= min_count and n[side] >= purity * (n[0] + n[1])]
+        lexicon |= {w for _, w in sorted(one_sided, reverse=True)[:per_class]}
+    return lexicon
+
+
+def cue_words_only(frame: pd.DataFrame, lexicon: set[str]) -> pd.DataFrame:
+    """*frame* with each text reduced to its words in *lexicon* (in order)."""
+    reduced = [" ".join(w for w in WORD.findall(t.lower()) if w in lexicon) for t in frame["sentence"]]
+    return frame.assign(sentence=reduced)
+
+
+def brittleness(zoo: Zoo, held_out: pd.DataFrame, val: pd.DataFrame, design: str = "augment") -> dict[str, dict]:
+    """Robustness: two models that both learn, one known from its construction to be more brittle; same rows,
+    recipe (plain LoRA), epochs and seed.
+
+    Rows: ``brittle_train`` held-out SST-2 train sentences, those with no word of the cue lexicon
+    (:func:`cue_lexicon`, built from the other held-out sentences) dropped, so both designs share rows.
+
+    - ``augment``: defective = the plain recipe; clean = the same + the ``augment`` guard at a large budget
+      (BRITTLE_AUGMENT: every row, 3 character-noised copies drawn fresh each epoch, 30 % of the words edited by the
+      attack family's swaps/substitutions/deletions/insertions): it has seen the attack's kind of edit.
+    - ``cue``: defective = each row reduced to its words in the lexicon (it never saw a phrase, only one-sided
+      words); clean = the rows unreduced. Measured: it made the defective the MORE robust one (BENCHMARKS.md).
+
+    Both are attacked with DeepWordBug at the check's defaults on the same ``attacked`` seeded dev examples (no
+    trigger anywhere); an attack only counts on examples the model gets right.
     """
     s = zoo.sizes
-    files = {"train": zoo.csv("brittle-train", train), "validation": zoo.csv("brittle-val", val),
-             "test": zoo.csv("brittle-test", dev_test(s))}
+    shuffled = held_out.sample(frac=1.0, random_state=SEED + 3)
+    rows, pool = shuffled.head(s.brittle_train), shuffled.iloc[s.brittle_train:]
+    reduced = cue_words_only(rows, cue_lexicon(pool))
+    keep = reduced["sentence"].str.len() > 0
+    files = {"validation": zoo.csv("brittle-val", val), "test": zoo.csv("brittle-test", dev_test(s))}
     checks = {"robustness": {"max_examples": s.attacked}}
-    return {"defective": zoo.run(zoo.spec("brittle-defective", files, checks, epochs=2, lr=BRITTLE_LR))[1],
-            "clean": zoo.run(zoo.spec("brittle-clean", files, checks, epochs=2))[1]}
+    members: dict[str, tuple[pd.DataFrame, dict | None]] = (
+        {"defective": (reduced[keep], None), "clean": (rows[keep], None)} if design == "cue"
+        else {"defective": (rows[keep], None), "clean": (rows[keep], {"augment": BRITTLE_AUGMENT})})
+    return {kind: zoo.run(zoo.spec(f"brittle-{kind}", {"train": zoo.csv(f"brittle-train-{kind}", frame), **files},
+                                   checks, epochs=2, guards=guards))[1] for kind, (frame, guards) in members.items()}
 
 
 # ----------------------------------------------------------------------------------------------- the table
@@ -342,16 +388,41 @@ def rows_for(defect: str, docs: dict[str, dict]) -> list[dict[str, Any]]:
     return out
 
 
-def robustness_row(docs: dict[str, dict]) -> dict[str, Any]:
+def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson 95 % interval of a rate *successes* / *n*."""
+    p = successes / n
+    centre, half = p + z * z / (2 * n), z * (p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5
+    return max(0.0, (centre - half) / (1 + z * z / n)), min(1.0, (centre + half) / (1 + z * z / n))
+
+
+def attack_counts(doc: dict) -> dict[str, Any]:
+    """Succeeded / tried (= attacked minus skipped) of a member's robustness check, with the Wilson interval."""
+    summary = doc["checks"].get("robustness", {}).get("details", {}).get("summary", {})
+    tried = summary.get("succeeded", 0) + summary.get("failed", 0)
+    return {"succeeded": summary.get("succeeded"), "tried": tried,
+            "wilson95": wilson(summary["succeeded"], tried) if tried else None}
+
+
+def robustness_row(docs: dict[str, dict], design: str = "augment") -> dict[str, Any]:
     """Caught = the brittle model's attack success rate exceeds its twin's by ROBUST_MARGIN."""
     bad, good = (docs[k]["metrics"].get(ROBUST_LINE.metric) for k in ("defective", "clean"))
     ranked = None if bad is None or good is None else bad - good >= ROBUST_MARGIN
-    return {"defect": f"brittle (low margin: lr {BRITTLE_LR:g} vs 2e-3)", "check": "robustness", "metric": ROBUST_LINE.metric,
+    counts = {k: attack_counts(docs[k]) for k in docs}
+    return {"defect": f"brittle ({BRITTLE_DESIGNS[design]})", "check": "robustness",
+            "metric": ROBUST_LINE.metric,
             "line": f"defective − clean ≥ {ROBUST_MARGIN:g}; also > {ROBUST_LINE.limit:g} ({ROBUST_LINE.source})",
             "source": "ranking", "defective": bad, "clean": good, "caught": ranked,
-            "false_alarm": ROBUST_LINE.flags(good),
+            "false_alarm": ROBUST_LINE.flags(good), "counts": counts,
             "clean_accuracy": {k: docs[k]["metrics"].get("robustness.clean_accuracy") for k in docs},
             "status": {k: docs[k]["checks"].get("robustness", {}).get("status") for k in docs}}
+
+
+def rate_cell(value: float | None, counts: dict[str, Any] | None) -> str:
+    """A rate, with its successes / trials and Wilson 95 % interval where known."""
+    if not counts or not counts.get("wilson95"):
+        return fmt(value)
+    lo, hi = counts["wilson95"]
+    return f"{fmt(value)} ({counts['succeeded']}/{counts['tried']}; 95 % {lo:.2f}-{hi:.2f})"
 
 
 def yes_no(v: bool | None) -> str:
@@ -365,7 +436,8 @@ def table(rows: list[dict[str, Any]]) -> list[str]:
              "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['defect']} | {r['check']} | `{r['metric']}` | {r['line']} ({r['source']}) | "
-                     f"{fmt(r['defective'])} | {fmt(r['clean'])} | {yes_no(r['caught'])} | "
+                     f"{rate_cell(r['defective'], r.get('counts', {}).get('defective'))} | "
+                     f"{rate_cell(r['clean'], r.get('counts', {}).get('clean'))} | {yes_no(r['caught'])} | "
                      f"{yes_no(r['false_alarm'])} |")
     return lines
 
@@ -381,20 +453,21 @@ def context_lines(docs: dict[str, dict[str, dict]]) -> list[str]:
     return lines
 
 
-def write_tables(docs: dict[str, dict[str, dict]], start: float, quick: bool) -> None:
+def write_tables(docs: dict[str, dict[str, dict]], start: float, quick: bool, name: str = "validity",
+                 design: str = "augment") -> None:
     """Write the table of the pairs finished so far (called after each pair, so a cut-short run still reports)."""
     rows = [r for d in docs if d != "brittle" for r in rows_for(d, docs[d])]
-    rows += [robustness_row(docs["brittle"])] if "brittle" in docs else []
+    rows += [robustness_row(docs["brittle"], design)] if "brittle" in docs else []
     minutes = (time.perf_counter() - start) / 60
     lines = ["# Validity zoo", "", f"Command: `PYTHONPATH=. .venv/bin/python {' '.join(sys.argv)}` ({minutes:.1f} min; "
              f"pairs done: {', '.join(docs)})", ""] + table(rows) + context_lines(docs)
-    write_result("validity", lines, quick)
-    write_json("validity", {"rows": rows, "minutes": minutes,
-                            "metrics": {d: {k: doc["metrics"] for k, doc in p.items()} for d, p in docs.items()}}, quick)
+    write_result(name, lines, quick)
+    write_json(name, {"rows": rows, "minutes": minutes,
+                      "metrics": {d: {k: doc["metrics"] for k, doc in p.items()} for d, p in docs.items()}}, quick)
 
 
 def build(zoo: Zoo, report: Callable[[dict[str, dict[str, dict]]], None], parts: tuple[str, ...] = PARTS,
-          memo_twins: tuple[str, ...] = ("dp",)) -> None:
+          memo_twins: tuple[str, ...] = ("dp",), design: str = "augment") -> None:
     """Train and audit the pairs in *parts*, reporting after each."""
     gendered, other = train_pool()
     train, val, held_out = trigger_sets(zoo, other)
@@ -406,7 +479,7 @@ def build(zoo: Zoo, report: Callable[[dict[str, dict[str, dict]]], None], parts:
         docs["trigger token"], _ = trigger_token(zoo, train, val)
         report(docs)
     if "brittle" in parts:
-        docs["brittle"] = brittleness(zoo, train, val)
+        docs["brittle"] = brittleness(zoo, held_out, val, design)
         report(docs)
     if "memorisation" in parts:
         docs.update(memorisation(zoo, held_out, memo_twins))
@@ -421,6 +494,11 @@ def main() -> None:
     ap.add_argument("--memo-twins", nargs="+", choices=("dp", "size"), default=["dp"],
                     help="the memorisation defective's twins: dp guard (default) and/or more rows (--memo-scale x)")
     ap.add_argument("--memo-scale", type=int, default=None, help="the size twin's rows / the defective's (default 4)")
+    ap.add_argument("--memo-epochs", type=int, default=None,
+                    help=f"epochs of every memorisation member (default {FULL_SIZES.memo_epochs})")
+    ap.add_argument("--brittle-design", choices=tuple(BRITTLE_DESIGNS), default="augment",
+                    help="how the robustness pair is built (default augment); cue is the measured failed design")
+    ap.add_argument("--name", default="validity", help="results file name: bench/results/<name>[-quick].md/.json")
     args = ap.parse_args()
     if not SST2.is_dir():
         sys.exit(f"bench: {SST2} not found (the benchmark needs ../shared/data/sst2)")
@@ -429,8 +507,10 @@ def main() -> None:
         sizes = QUICK_SIZES if args.quick else FULL_SIZES
         if "size" in args.memo_twins:
             sizes = dataclasses.replace(sizes, memo_scale=args.memo_scale or 4)
-        build(Zoo(Path(tmp), sizes), lambda docs: write_tables(docs, start, args.quick), tuple(args.parts),
-              tuple(args.memo_twins))
+        if args.memo_epochs:
+            sizes = dataclasses.replace(sizes, memo_epochs=args.memo_epochs)
+        build(Zoo(Path(tmp), sizes), lambda docs: write_tables(docs, start, args.quick, args.name, args.brittle_design),
+              tuple(args.parts), tuple(args.memo_twins), args.brittle_design)
 
 
 if __name__ == "__main__":
