@@ -108,7 +108,7 @@ def redact_tokens(tokens: list[str], types: set[str] | None = None) -> tuple[lis
     for tok in tokens:
         starts.append(pos)
         pos += len(tok) + 1
-    out, counts = list(tokens), {}
+    out, counts = list(tokens), dict[str, int]()
     for kind, start, end in find_pii(text, types):
         counts[kind] = counts.get(kind, 0) + 1
         for i, s in enumerate(starts):
