@@ -28,3 +28,30 @@ def test_pii_is_masked_before_training(tmp_path, tiny_model_dir) -> None:
     assert "jane.doe@example.org" not in plain_html  # the report shows masked snippets only
     assert masked_code == 0 and masked["metrics"]["privacy.pii_texts"] == 0
     assert masked["guards"]["deidentify"]["summary"]["masked"]["train"]["email"] > 0
+
+
+def test_token_data_gets_one_placeholder_per_pii_token_and_keeps_its_tags() -> None:
+    """Token classification: a PII span over several tokens masks each of them; tags and token counts stay."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from rai_ft.data.loading import LABEL, TEXT, DataBundle
+    from rai_ft.guards.deidentify import DeidentifyConfig, DeidentifyGuard
+    from rai_ft.tasks.token_classification.data import TAGS, TOKENS
+
+    tokens = ["mail", "jo.doe@example.com", "or", "call", "555", "123", "4567", "bob"]
+    tags = [0, 0, 0, 0, 0, 0, 0, 1]
+
+    def frame() -> pd.DataFrame:
+        return pd.DataFrame({TOKENS: [list(tokens)], TAGS: [list(tags)], TEXT: [" ".join(tokens)], LABEL: ["x"]})
+
+    data = DataBundle(train=frame(), validation=frame(), test=frame(), labels=["O", "B-person"], positive_index=0,
+                      sensitive=[])
+    guard = DeidentifyGuard(DeidentifyConfig())
+    guard.preflight(SimpleNamespace(data=data))
+    row = data.train.iloc[0]
+    assert row[TOKENS] == ["mail", "[EMAIL]", "or", "call", "[PHONE]", "[PHONE]", "[PHONE]", "bob"]
+    assert row[TAGS] == tags and row[TEXT] == " ".join(row[TOKENS])
+    assert "jo.doe" not in row[TEXT] and "4567" not in row[TEXT]
+    assert guard.summary()["masked"]["train"] == {"email": 1, "phone": 1}
