@@ -177,5 +177,5 @@ def test_its_metrics_are_known_and_turn_the_check_on(metric: str) -> None:
 
     assert producer_of(metric) == "name_swap"
     policy = Policy.model_validate({"name": "p", "thresholds": [{"metric": metric, "max": 0.1}]})
-    assert checks_to_run(policy, "token-classification") == ["entity_performance", "name_swap"]
+    assert checks_to_run(policy, "token-classification") == ["entity_performance", "privacy", "name_swap"]
     assert "name_swap" not in checks_to_run(Policy.model_validate({"name": "p"}), "token-classification")
