@@ -17,6 +17,7 @@ from rai_ft.checks.counterfactual import CounterfactualCheck
 from rai_ft.checks.data import DataCheck
 from rai_ft.checks.documentation import DocumentationCheck
 from rai_ft.checks.entity_performance import EntityPerformanceCheck
+from rai_ft.checks.entity_robustness import EntityRobustnessCheck
 from rai_ft.checks.fairness import FairnessCheck
 from rai_ft.checks.performance import PerformanceCheck
 from rai_ft.checks.privacy import PrivacyCheck
@@ -48,6 +49,7 @@ CHECKS: dict[str, type[Check[Any]]] = {
     DocumentationCheck.name: DocumentationCheck,
     DataCheck.name: DataCheck,
     EntityPerformanceCheck.name: EntityPerformanceCheck,
+    EntityRobustnessCheck.name: EntityRobustnessCheck,
 }
 
 # Checks that run on every audit of a text classifier, whatever the policy says (each task has its own list).

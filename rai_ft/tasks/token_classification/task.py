@@ -34,7 +34,7 @@ class TokenClassification(Task):
 
     name = "token-classification"
     default_base = "builtin:minilm"
-    checks = ("entity_performance", "documentation")
+    checks = ("entity_performance", "entity_robustness", "documentation")
     guards = ()
     data_fields = ()
     default_checks = ("entity_performance",)
