@@ -105,7 +105,8 @@ class EntityRobustnessCheck(Check[EntityRobustnessConfig]):
         gold, clean = [gold_all[i] for i in ids], [found_all[i] for i in ids]
         noisy, changed = self._perturbed(words, gold)
         labels = pred.labels  # the data's tag order, which the predictor returns
-        tagged = ctx.predictor.tags([s for k in KINDS for s in noisy[k]])
+        tagger: Any = ctx.predictor  # a TokenPredictor (or a guard's wrapper with the same .tags)
+        tagged = tagger.tags([s for k in KINDS for s in noisy[k]])
         found = {k: [[labels[int(t)] for t in tagged[j * len(ids) + n]] for n in range(len(ids))]
                  for j, k in enumerate(KINDS)}
         details: dict[str, Any] = {"n_sentences": len(ids), "n_words": sum(len(w) for w in words),
