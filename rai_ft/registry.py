@@ -17,6 +17,7 @@ from rai_ft.checks.counterfactual import CounterfactualCheck
 from rai_ft.checks.data import DataCheck
 from rai_ft.checks.documentation import DocumentationCheck
 from rai_ft.checks.entity_performance import EntityPerformanceCheck
+from rai_ft.checks.entity_robustness import EntityRobustnessCheck
 from rai_ft.checks.fairness import FairnessCheck
 from rai_ft.checks.name_swap import NameSwapCheck
 from rai_ft.checks.performance import PerformanceCheck
@@ -50,6 +51,7 @@ CHECKS: dict[str, type[Check[Any]]] = {
     DataCheck.name: DataCheck,
     EntityPerformanceCheck.name: EntityPerformanceCheck,
     NameSwapCheck.name: NameSwapCheck,
+    EntityRobustnessCheck.name: EntityRobustnessCheck,
 }
 
 # Checks that run on every audit of a text classifier, whatever the policy says (each task has its own list).
