@@ -16,6 +16,7 @@ from rai_ft.checks.base import AuditContext, Check, CheckConfig
 from rai_ft.checks.counterfactual import CounterfactualCheck
 from rai_ft.checks.data import DataCheck
 from rai_ft.checks.documentation import DocumentationCheck
+from rai_ft.checks.entity_attribution import EntityAttributionCheck
 from rai_ft.checks.entity_performance import EntityPerformanceCheck
 from rai_ft.checks.entity_robustness import EntityRobustnessCheck
 from rai_ft.checks.fairness import FairnessCheck
@@ -52,6 +53,7 @@ CHECKS: dict[str, type[Check[Any]]] = {
     EntityPerformanceCheck.name: EntityPerformanceCheck,
     NameSwapCheck.name: NameSwapCheck,
     EntityRobustnessCheck.name: EntityRobustnessCheck,
+    EntityAttributionCheck.name: EntityAttributionCheck,
 }
 
 # Checks that run on every audit of a text classifier, whatever the policy says (each task has its own list).

@@ -59,8 +59,11 @@ def test_ner_demo_spec_on_a_few_dozen_sentences(tmp_path) -> None:
     assert doc["spec"]["task"] == "token-classification" and doc["model"]["base"] == "builtin:minilm"
     assert doc["data"]["sizes"] == {"train": 64, "validation": 24, "test": 48}
     assert doc["data"]["provenance"]["license"].startswith("CC BY 4.0")
-    assert set(doc["checks"]) == {"entity_performance", "privacy", "name_swap", "entity_robustness", "documentation"}
+    assert set(doc["checks"]) == {"entity_performance", "privacy", "name_swap", "entity_robustness",
+                                 "entity_attribution", "documentation"}
     assert 0.0 <= doc["metrics"]["performance.entity_f1"] <= 1.0 and "performance.entity_f1" in doc["metric_ci"]
     assert (run_dir / "model" / "adapter_model.safetensors").is_file()
     html = (run_dir / "report.html").read_text()
-    assert "Entities found on the held-out test split" in html and "Robustness to typos" in html and "names swapped into person entities" in html
+    for section in ("Entities found on the held-out test split", "Robustness to typos", "names swapped into person",
+                    "Why the tagger finds an entity"):
+        assert section in html

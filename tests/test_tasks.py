@@ -96,6 +96,20 @@ def test_every_registered_task_lists_only_registered_checks_and_guards() -> None
         assert task.default_base
 
 
+def test_no_two_checks_or_guards_produce_the_same_metric_name() -> None:
+    # a threshold's metric names the one check that produces it (producer_of): a name two checks share, e.g. the
+    # text and the token attribution checks, would switch on and gate the wrong one
+    def overlap(a: str, b: str) -> bool:
+        pa, pb = a.split("."), b.split(".")
+        return len(pa) == len(pb) and all(x == y or "{attr}" in (x, y) for x, y in zip(pa, pb))
+
+    producers = [(name, p) for reg in (registry.CHECKS, registry.GUARDS) for name, item in reg.items()
+                 for p in item.metric_patterns]
+    clashes = [(n1, p1, n2, p2) for i, (n1, p1) in enumerate(producers) for n2, p2 in producers[i + 1:]
+               if n1 != n2 and overlap(p1, p2)]
+    assert not clashes
+
+
 def test_cli_validate_refuses_an_unknown_task_in_one_line(tmp_path: Path) -> None:
     path = _spec(tmp_path, {"name": "p"}, task="ner")
     proc = subprocess.run([sys.executable, "-m", "rai_ft", "validate", str(path), "--no-data"], capture_output=True,

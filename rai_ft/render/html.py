@@ -57,8 +57,8 @@ def _maxabs(words: list) -> float:
 
 
 def _identity(audit: dict[str, Any]) -> set[str]:
-    attr = audit["checks"].get("attribution") or {}
-    return {t.lower() for terms in (attr.get("details") or {}).get("terms", {}).values() for t in terms}
+    checks = [audit["checks"].get(name) or {} for name in ("attribution", "entity_attribution")]
+    return {t.lower() for c in checks for terms in (c.get("details") or {}).get("terms", {}).values() for t in terms}
 
 
 def _charts(a: dict[str, Any]) -> dict[str, Any]:

@@ -51,11 +51,18 @@ class TokenPredictor:
             padded = self.tokenizer.pad([dict(zip(enc.columns, row)) for row in zip(*enc.columns.values())],
                                         return_tensors="pt")
             with torch.no_grad():
-                logits = self.model(**{k: v for k, v in padded.items()}).logits.float()
-            proba = torch.softmax(logits, dim=-1).numpy()[:, :, np.maximum(self._column, 0)]
-            proba[:, :, self._column < 0] = 0.0
+                proba = self.piece_proba(**dict(padded.items())).numpy()
             out.extend(word_probabilities(proba, enc.word_ids, enc.n_words, self.fallback))
         return out
+
+    def piece_proba(self, **inputs: Any) -> Any:
+        """``(batch, n_pieces, n_tags)`` tag probabilities of every piece, in the data's tag order (a tag the model
+        does not know: 0), as a tensor that keeps its gradient (explainers differentiate it)."""
+        import torch
+
+        proba = torch.softmax(self.model(**inputs).logits.float(), dim=-1)
+        known = torch.as_tensor(self._column >= 0, dtype=proba.dtype)
+        return proba[:, :, torch.as_tensor(np.maximum(self._column, 0))] * known
 
     def tags(self, sentences: Sequence[Sequence[str]], **kwargs: Any) -> list[np.ndarray]:
         """Per sentence, the most probable tag index of each word."""

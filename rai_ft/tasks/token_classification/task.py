@@ -35,7 +35,7 @@ class TokenClassification(Task):
 
     name = "token-classification"
     default_base = "builtin:minilm"
-    checks = ("entity_performance", "privacy", "name_swap", "entity_robustness", "documentation")
+    checks = ("entity_performance", "privacy", "name_swap", "entity_robustness", "entity_attribution", "documentation")
     guards = ("deidentify",)
     data_fields = ()
     default_checks = ("entity_performance", "privacy")
