@@ -14,20 +14,20 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from pydantic import Field, field_validator
 
-from rai_ft.data.loading import LABEL, TEXT
 from rai_ft.errors import UnsupportedError
 from rai_ft.guards.adversarial import refuse_with_dp
 from rai_ft.guards.base import Guard, GuardConfig
-from rai_ft.robustness.text import WordText
-from rai_ft.robustness.transforms import STOPWORDS, TRANSFORMS, candidates
+from rai_ft.robustness.transforms import TRANSFORMS
 
 if TYPE_CHECKING:  # pragma: no cover
     from rai_ft.training.context import TrainContext
 
-__all__ = ["AugmentGuard", "AugmentConfig", "perturb", "MSG_WORDNET_MISSING"]
+__all__ = ["AugmentGuard", "AugmentConfig", "MSG_WORDNET_MISSING", "MSG_WORD_LEVEL_TASK"]
 
 MSG_WORDNET_MISSING = ("augment.word_level: wordnet needs the NLTK WordNet corpus, which is not installed (offline); "
                        "use character-level transformations only")
+MSG_WORD_LEVEL_TASK = ("augment.word_level: task {task!r} scores one tag per word, and a synonym can be several words "
+                       "or another entity; use character-level transformations only")
 
 
 class AugmentConfig(GuardConfig):
@@ -62,28 +62,6 @@ class AugmentConfig(GuardConfig):
         return v
 
 
-def _synonym(word: str, rng: np.random.Generator) -> list[str]:
-    from nltk.corpus import wordnet
-
-    names = {lemma.name().replace("_", " ") for s in wordnet.synsets(word) for lemma in s.lemmas()} - {word}
-    return [sorted(names)[rng.integers(len(names))]] if names else []
-
-
-def perturb(text: str, names: list[str], word_fraction: float, rng: np.random.Generator,
-            wordnet: bool = False) -> str:
-    """A copy of *text* with ceil(word_fraction x words) non-stopword words edited (fewer if too few qualify)."""
-    wt = WordText.parse(text)
-    spots = [i for i, w in enumerate(wt.words) if w.lower() not in STOPWORDS and len(w) > 1]
-    if not spots:
-        return text
-    k = min(len(spots), max(1, math.ceil(word_fraction * len(wt))))
-    for i in rng.choice(spots, size=k, replace=False):
-        options = candidates(wt.words[i], names, rng) + (_synonym(wt.words[i], rng) if wordnet else [])
-        if options:
-            wt = wt.replace(int(i), options[rng.integers(len(options))])
-    return wt.render()
-
-
 class AugmentGuard(Guard[AugmentConfig]):
     """Adds freshly perturbed copies of training texts to every epoch."""
 
@@ -96,19 +74,21 @@ class AugmentGuard(Guard[AugmentConfig]):
         self.added: list[int] = []
 
     def preflight(self, ctx: "TrainContext") -> None:
-        """Refuse DP (augmented copies of a record break per-example accounting)."""
+        """Refuse DP (augmented copies of a record break per-example accounting), and word-level edits for a task
+        whose tags would not survive them."""
         refuse_with_dp(self.name, ctx)
+        if self.config.word_level and not ctx.task.word_level_noise:
+            raise UnsupportedError(MSG_WORD_LEVEL_TASK.format(task=ctx.task.name), field="guards.augment.word_level")
 
-    def extra_examples(self, epoch: int, ctx: "TrainContext") -> list[tuple[str, int]]:
-        """This epoch's perturbed copies."""
+    def extra_examples(self, epoch: int, ctx: "TrainContext") -> list[tuple[Any, Any]]:
+        """This epoch's perturbed copies (the task makes each: a text, or a sentence whose tags still hold)."""
         cfg = self.config
         rng = np.random.default_rng([cfg.seed, epoch])
-        train = ctx.data.train
-        n = len(train)
+        n = ctx.train_size
         rows = rng.choice(n, size=max(1, math.ceil(cfg.fraction * n)), replace=False)
-        texts, labels = train[TEXT].to_numpy(), train[LABEL].to_numpy()
-        out = [(perturb(texts[r], cfg.transformations, cfg.word_fraction, rng, "wordnet" in cfg.word_level),
-                int(labels[r])) for r in rows for _ in range(cfg.copies)]
+        wordnet = "wordnet" in cfg.word_level
+        out = [ctx.task.noisy_copy(example, cfg.transformations, cfg.word_fraction, rng, wordnet)
+               for example in ctx.task.train_examples(ctx.data, rows) for _ in range(cfg.copies)]
         self.added.append(len(out))
         return out
 

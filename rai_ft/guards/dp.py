@@ -19,16 +19,18 @@ from typing import Any, Literal
 import torch
 from pydantic import Field, field_validator
 
-from rai_ft.data.loading import LABEL, TEXT
 from rai_ft.errors import MissingExtraError, UnsupportedError
 from rai_ft.guards.base import Guard, GuardConfig, PrivacySpend
 from rai_ft.results import Finding
-from rai_ft.training.batches import EncodedDataset, make_loader
+from rai_ft.training.batches import make_loader
 
 MSG_NO_POISSON = ("dp: poisson_sampling is false; the accountant's ε assumes Poisson sampling, so with fixed-size "
                   "shuffled batches the reported ε is not a proven guarantee")
 
-__all__ = ["MSG_NO_POISSON", "DPConfig", "DPGuard", "auto_delta", "COVERAGE_NOTE"]
+MSG_GHOST_TASK = ("dp: clipping 'ghost' needs one loss per example from a loss object; task {task!r} computes its loss "
+                  "per token, so use clipping 'flat' or 'per_layer'")
+
+__all__ = ["MSG_NO_POISSON", "MSG_GHOST_TASK", "DPConfig", "DPGuard", "auto_delta", "COVERAGE_NOTE"]
 
 COVERAGE_NOTE = (
     "The (ε, δ) guarantee covers the training split only. It does not cover the validation split (used for "
@@ -113,6 +115,8 @@ class DPGuard(Guard[DPConfig]):
             raise MissingExtraError("the dp guard", "opacus", "dp") from None
         cfg = self.config
         method = ctx.spec.model.adapter.method
+        if cfg.clipping == "ghost" and not ctx.task.loss_takes_criterion:
+            raise UnsupportedError(MSG_GHOST_TASK.format(task=ctx.task.name), field="guards.dp.clipping")
         self.delta = auto_delta(ctx.train_size) if cfg.delta == "auto" else float(cfg.delta)
         if method == "full":
             for name, module in ctx.model.named_modules():
@@ -149,17 +153,15 @@ class DPGuard(Guard[DPConfig]):
         cfg = self.config
         trial = copy.deepcopy(ctx.model).train()
         opt = torch.optim.SGD([p for p in trial.parameters() if p.requires_grad], lr=0.0)
-        rows = ctx.data.train.head(2)
-        dataset = EncodedDataset(ctx.tokenizer, rows[TEXT].tolist(), rows[LABEL].tolist(), ctx.spec.train.max_length)
+        dataset = ctx.task.extra_dataset(ctx, ctx.task.train_examples(ctx.data, range(min(2, ctx.train_size))))
         loader = make_loader(dataset, ctx.tokenizer, 2, 0)
         try:
             out = PrivacyEngine(accountant=cfg.accountant).make_private(
                 noise_multiplier=1.0, poisson_sampling=False, **self._private_kwargs(trial, opt, loader))
-            model, opt, criterion, loader = (out if cfg.clipping == "ghost"
-                                             else (*out[:2], torch.nn.CrossEntropyLoss(), out[2]))
+            model, opt, criterion, loader = out if cfg.clipping == "ghost" else (*out[:2], None, out[2])
             batch = next(iter(loader))
             labels = batch.pop("labels")
-            criterion(model(**batch).logits, labels).backward()
+            ctx.task.loss(model(**batch).logits, labels, None, criterion, per_example=True).backward()
             opt.step()
         except Exception as exc:  # noqa: BLE001 - any failure here is a refusal, before training
             reason = str(exc).splitlines()[0][:160]
@@ -197,6 +199,7 @@ class DPGuard(Guard[DPConfig]):
             model, optimizer, loader = out
         self.optimizer = optimizer
         ctx.clip_gradients = False  # Opacus clips per sample
+        ctx.per_example_loss = True  # ... and each sample's gradient must be its own
         if cfg.max_physical_batch_size:
             loader = _MemoryManagedLoader(loader, optimizer, cfg.max_physical_batch_size)
         return model, optimizer, loader

@@ -7,9 +7,11 @@ any work (``rai-ft validate``, ``run`` and ``audit``: exit 2, one line naming th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
     import torch
 
     from rai_ft.checks.base import Predictions
@@ -44,6 +46,11 @@ class Task:
     default_checks: ClassVar[tuple[str, ...]] = ()
     peft_task_type: ClassVar[str] = "SEQ_CLS"  # peft's TaskType name: which head an adapter keeps trainable
     head: ClassVar[str] = "sequence"  # the transformers head: one label per text, or "token": one per token
+    # whether :meth:`loss` can hand the loss to a guard's loss object (Opacus ghost clipping needs one loss per
+    # example from ``criterion(logits, labels)``)
+    loss_takes_criterion: ClassVar[bool] = True
+    # whether :meth:`noisy_copy` can swap whole words (synonyms) and keep the target true
+    word_level_noise: ClassVar[bool] = True
 
     def load_data(self, spec: "Spec") -> "DataBundle":  # pragma: no cover - abstract
         """The spec's data, validated and split."""
@@ -75,9 +82,23 @@ class Task:
         """Guards' extra (input, target) examples for one epoch, encoded like :meth:`train_dataset`."""
         raise NotImplementedError  # pragma: no cover - abstract
 
+    def train_examples(self, data: "DataBundle", rows: Sequence[int]) -> list[tuple[Any, Any]]:
+        """The training split's *rows* as (input, target) pairs, the form :meth:`extra_dataset` takes."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def noisy_copy(self, example: tuple[Any, Any], transformations: Sequence[str], word_fraction: float,
+                   rng: "np.random.Generator", wordnet: bool = False) -> tuple[Any, Any]:
+        """A copy of one (input, target) example with about *word_fraction* of its words edited by the named
+        character *transformations* (and WordNet synonyms with *wordnet*); the target still holds."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
     def loss(self, logits: "torch.Tensor", labels: "torch.Tensor", weights: "torch.Tensor | None",
-             criterion: Any = None) -> "torch.Tensor":
-        """The batch's training loss (*criterion*: a guard's own loss object, e.g. Opacus ghost clipping)."""
+             criterion: Any = None, per_example: bool = False) -> "torch.Tensor":
+        """The batch's training loss (*criterion*: a guard's own loss object, e.g. Opacus ghost clipping).
+
+        *per_example* (set by a guard that clips per example, DP): the loss must be the mean over the batch's
+        examples of a loss that depends on that example alone, so each example's gradient is its own.
+        """
         raise NotImplementedError  # pragma: no cover - abstract
 
     def validate(self, model: Any, ctx: "TrainContext") -> dict[str, float]:

@@ -7,6 +7,7 @@ check and guard applies.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -14,6 +15,7 @@ import numpy as np
 from rai_ft.checks.base import Predictions
 from rai_ft.data.loading import LABEL, TEXT, DataBundle, load_data
 from rai_ft.modeling.predictor import Predictor
+from rai_ft.robustness.noise import perturb
 from rai_ft.tasks.base import Task
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -78,9 +80,21 @@ class TextClassification(Task):
         return EncodedDataset(ctx.tokenizer, [t for t, _ in examples], [y for _, y in examples],
                               ctx.spec.train.max_length)
 
+    def train_examples(self, data: "DataBundle", rows: Sequence[int]) -> list[tuple[Any, Any]]:
+        """(text, label index) pairs."""
+        train = data.train.iloc[list(rows)]
+        return [(t, int(y)) for t, y in zip(train[TEXT], train[LABEL])]
+
+    def noisy_copy(self, example: tuple[Any, Any], transformations: Sequence[str], word_fraction: float,
+                   rng: np.random.Generator, wordnet: bool = False) -> tuple[Any, Any]:
+        """The text with ceil(word_fraction x words) non-stopword words edited; the same label."""
+        text, label = example
+        return perturb(text, list(transformations), word_fraction, rng, wordnet), label
+
     def loss(self, logits: "torch.Tensor", labels: "torch.Tensor", weights: "torch.Tensor | None",
-             criterion: Any = None) -> "torch.Tensor":
-        """Cross-entropy; weighted by row when reweighing (never with dp: that guard refuses the combination)."""
+             criterion: Any = None, per_example: bool = False) -> "torch.Tensor":
+        """Cross-entropy (a mean over texts, so per example as it is); weighted by row when reweighing (never with
+        dp: that guard refuses the combination)."""
         import torch.nn.functional as F
 
         if weights is not None:

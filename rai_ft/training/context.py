@@ -23,7 +23,7 @@ class TrainingTask(Protocol):
     def extra_dataset(self, ctx: "TrainContext", examples: list[tuple[Any, Any]]) -> Any: ...
 
     def loss(self, logits: "torch.Tensor", labels: "torch.Tensor", weights: "torch.Tensor | None",
-             criterion: Any = None) -> "torch.Tensor": ...
+             criterion: Any = None, per_example: bool = False) -> "torch.Tensor": ...
 
     def validate(self, model: Any, ctx: "TrainContext") -> dict[str, float]: ...
 
@@ -36,7 +36,8 @@ class TrainContext:
     """Shared state of one training run. Guards read everything; they write only the fields made for it.
 
     ``clip_gradients`` is switched off by a guard that clips per sample itself (DP); ``criterion`` replaces
-    the default cross-entropy when a guard needs its own loss object (Opacus ghost clipping).
+    the default cross-entropy when a guard needs its own loss object (Opacus ghost clipping);
+    ``per_example_loss`` asks the task for a batch loss that is a mean of per-example losses (DP).
     """
 
     spec: "Spec"
@@ -49,6 +50,7 @@ class TrainContext:
     task: TrainingTask
     clip_gradients: bool = True
     criterion: Any = None
+    per_example_loss: bool = False  # set by a guard that clips per example (DP): each example's loss is its own
     sample_weights: list[float] | None = None  # per training row (reweighing); None = unweighted
     quiet: bool = False  # no progress bars
 

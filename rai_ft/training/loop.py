@@ -132,7 +132,7 @@ def _loss(run: _Setup, batch: dict[str, torch.Tensor], ctx: TrainContext) -> tor
     labels, weights = batch.pop("labels"), batch.pop("weights", None)
     if labels.numel() == 0:  # Poisson sampling can draw an empty batch
         return None
-    return ctx.task.loss(run.model(**batch).logits, labels, weights, run.criterion)
+    return ctx.task.loss(run.model(**batch).logits, labels, weights, run.criterion, ctx.per_example_loss)
 
 
 def _train_epoch(run: _Setup, ctx: TrainContext, hooks: Sequence[Any], loader: Any, epoch: int, step: int,

@@ -6,7 +6,8 @@ import pytest
 
 from rai_ft.errors import SpecError
 from rai_ft.guards.adversarial import MSG_NO_DP_DATA_GUARD
-from rai_ft.guards.augment import MSG_WORDNET_MISSING, perturb
+from rai_ft.guards.augment import MSG_WORDNET_MISSING
+from rai_ft.robustness.noise import perturb
 from rai_ft.pipeline import run
 from tests.conftest import SEED, make_sentiment_frame, spec_dict, write_yaml
 

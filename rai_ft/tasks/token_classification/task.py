@@ -10,6 +10,7 @@ Early stopping's ``macro_f1`` is the validation entity F1 here, ``accuracy`` the
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from rai_ft.data.loading import DataBundle
 from rai_ft.tasks.base import Task
 from rai_ft.tasks.token_classification.data import TAGS, TOKENS, load_token_data, sentences_of
 from rai_ft.tasks.token_classification.entities import entity_scores, extract_entities
+from rai_ft.tasks.token_classification.perturb import noisy_words
 from rai_ft.tasks.token_classification.predictions import TokenPredictions
 from rai_ft.tasks.token_classification.predictor import TokenPredictor
 
@@ -36,11 +38,13 @@ class TokenClassification(Task):
     name = "token-classification"
     default_base = "builtin:minilm"
     checks = ("entity_performance", "privacy", "name_swap", "entity_robustness", "entity_attribution", "documentation")
-    guards = ("deidentify",)
+    guards = ("dp", "deidentify", "augment")
     data_fields = ()
     default_checks = ("entity_performance", "privacy")
     peft_task_type = "TOKEN_CLS"
     head = "token"
+    word_level_noise = False  # a synonym can be several words, or another entity: the tags would not hold
+    loss_takes_criterion = False  # one loss per word, not per example: Opacus ghost clipping cannot wrap it
 
     def load_data(self, spec: "Spec") -> DataBundle:
         """The spec's tagged sentences, split at sentence level."""
@@ -82,12 +86,30 @@ class TokenClassification(Task):
         return TokenDataset(ctx.tokenizer, [w for w, _ in examples], [t for _, t in examples],
                             ctx.spec.train.max_length)
 
+    def train_examples(self, data: DataBundle, rows: Sequence[int]) -> list[tuple[Any, Any]]:
+        """(words, tag indices) pairs."""
+        train = data.train.iloc[list(rows)]
+        return [(list(w), [int(t) for t in tags]) for w, tags in zip(train[TOKENS], train[TAGS])]
+
+    def noisy_copy(self, example: tuple[Any, Any], transformations: Sequence[str], word_fraction: float,
+                   rng: np.random.Generator, wordnet: bool = False) -> tuple[Any, Any]:
+        """The sentence with character edits in about *word_fraction* of its words (one word stays one word, so
+        every tag still holds); the same tags."""
+        words, tags = example
+        return noisy_words(words, transformations, word_fraction, rng), tags
+
     def loss(self, logits: "torch.Tensor", labels: "torch.Tensor", weights: "torch.Tensor | None",
-             criterion: Any = None) -> "torch.Tensor":
-        """Cross-entropy over the first pieces of the words (other positions are -100, ignored)."""
+             criterion: Any = None, per_example: bool = False) -> "torch.Tensor":
+        """Cross-entropy over the first pieces of the words (other positions are -100, ignored): the mean over all
+        the batch's words; with *per_example* (DP) the mean over sentences of each sentence's mean, so that a
+        sentence's gradient does not depend on how many words the other sentences have."""
         import torch.nn.functional as F
 
-        return F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=-100)
+        if not per_example:
+            return F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=-100)
+        words = F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=-100, reduction="none")
+        counted = (labels != -100).sum(dim=1).clamp(min=1)
+        return (words.sum(dim=1) / counted).mean()
 
     def validate(self, model: Any, ctx: "TrainContext") -> dict[str, float]:
         """Word-level loss and token accuracy, and the entity F1 (as ``val_macro_f1``) on the validation split."""
