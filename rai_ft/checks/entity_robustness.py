@@ -26,11 +26,13 @@ from rai_ft.tasks.token_classification.perturb import KINDS, Kind, perturb, plan
 from rai_ft.tasks.token_classification.predictions import TokenPredictions
 
 __all__ = ["EntityRobustnessCheck", "EntityRobustnessConfig", "MSG_NOT_TOKENS", "MSG_NO_GOLD_ENTITY",
-           "MSG_DROP", "MSG_UNKNOWN_TRANSFORM", "paired_drop_interval"]
+           "MSG_NONE_FOUND", "MSG_DROP", "MSG_UNKNOWN_TRANSFORM", "paired_drop_interval"]
 
 MSG_NOT_TOKENS = "entity_robustness reads token predictions and a token predictor; this run has neither"
 MSG_NO_GOLD_ENTITY = ("entity_robustness: the {n} sampled test sentence(s) hold no gold entity; entity F1 under "
                       "perturbation cannot be measured")
+MSG_NONE_FOUND = ("entity_robustness: the model finds no entity correctly in the {n} clean sampled sentence(s); "
+                  "a drop of 0 would mean nothing, so robustness is not measured")
 MSG_DROP = ("entity F1 drops by {drop:.3f} (from {clean:.3f} to {perturbed:.3f}) when {pct:.0%} of words carry a "
             "typo; above warn_drop {warn:.3f}")
 MSG_UNKNOWN_TRANSFORM = "unknown transformation(s) {names}; available: {available}"
@@ -112,9 +114,10 @@ class EntityRobustnessCheck(Check[EntityRobustnessConfig]):
         details: dict[str, Any] = {"n_sentences": len(ids), "n_words": sum(len(w) for w in words),
                                    "words_perturbed": {k: sum(len(c) for c in changed[k]) for k in KINDS}}
         counts = sentence_counts(gold, clean)
-        if not counts[:, TRUE].sum():
+        if not counts[:, TRUE].sum() or not counts[:, CORRECT].sum():  # nothing to lose: a drop of 0 means nothing
+            msg = (MSG_NO_GOLD_ENTITY if not counts[:, TRUE].sum() else MSG_NONE_FOUND).format(n=len(ids))
             return CheckResult(name=self.name, metrics=dict.fromkeys(self.metric_patterns), details=details,
-                               findings=[Finding("warn", MSG_NO_GOLD_ENTITY.format(n=len(ids)), source=self.name)])
+                               findings=[Finding("warn", msg, source=self.name)])
         return self._scored(counts, {k: sentence_counts(gold, found[k]) for k in KINDS}, details,
                             self._examples(words, gold, clean, noisy["all"], found["all"], changed["all"]))
 

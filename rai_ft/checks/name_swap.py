@@ -32,13 +32,16 @@ from rai_ft.tasks.token_classification.entities import CORRECT, TRUE, extract_en
 from rai_ft.tasks.token_classification.predictions import TokenPredictions
 
 __all__ = ["NameSwapCheck", "NameSwapConfig", "GROUPS", "PARTITIONS", "METHOD_CITATION", "swap_names",
-           "group_names", "MSG_NOT_TOKENS", "MSG_TOO_FEW", "MSG_GAP"]
+           "group_names", "MSG_NOT_TOKENS", "MSG_TOO_FEW", "MSG_GAP",
+           "MSG_NONE_FOUND"]
 
 METHOD_CITATION = ("Mishra, Mehta & Jha 2020, Assessing Demographic Bias in Named Entity Recognition, "
                    "AKBC Workshop on Bias in Automatic Knowledge Graph Construction")
 MSG_NOT_TOKENS = "name_swap needs a token classifier's predictor and its test sentences; this run has neither"
 MSG_TOO_FEW = ("only {n} test sentence(s) hold a gold {type!r} entity (name_swap needs {min}): insufficient "
                "evidence, recall by name group is not measured")
+MSG_NONE_FOUND = ("the model finds no {type!r} entity in any name group's version of the {n} sentence(s): a recall "
+                  "gap of 0 would mean nothing, so it is not measured")
 MSG_GAP = ("{type!r} recall differs by {gap:.3f} across name groups (lowest {low} {low_recall:.3f}, highest {high} "
            "{high_recall:.3f}; warn_gap {warn_gap})")
 
@@ -144,6 +147,10 @@ class NameSwapCheck(Check[NameSwapConfig]):
                                details={**base, "measured": False})
         counts = self._counts(ctx.predictor, labels, [test[TOKENS].iloc[i] for i in chosen],
                               [gold[i] for i in chosen], [texts[i] for i in chosen])
+        if not counts[..., CORRECT].sum():  # equal recall of 0 is no evidence of fairness: fail closed
+            msg = MSG_NONE_FOUND.format(type=cfg.entity_type, n=len(chosen))
+            return CheckResult(name=self.name, metrics=metrics, findings=[Finding("warn", msg, source=self.name)],
+                               details={**base, "measured": False})
         return self._result(counts, metrics, base)
 
     def _counts(self, predictor: Any, labels: list[str], tokens: list[Sequence[str]], gold: list[list[str]],

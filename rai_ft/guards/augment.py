@@ -88,7 +88,7 @@ class AugmentGuard(Guard[AugmentConfig]):
         rows = rng.choice(n, size=max(1, math.ceil(cfg.fraction * n)), replace=False)
         wordnet = "wordnet" in cfg.word_level
         out = [ctx.task.noisy_copy(example, cfg.transformations, cfg.word_fraction, rng, wordnet)
-               for example in ctx.task.train_examples(ctx.data, rows) for _ in range(cfg.copies)]
+               for example in ctx.task.train_examples(ctx.data, rows.tolist()) for _ in range(cfg.copies)]
         self.added.append(len(out))
         return out
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 
 if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
     import torch
 
     from rai_ft.config import Policy, Spec
@@ -16,11 +18,25 @@ __all__ = ["TrainContext", "TrainingTask"]
 
 
 class TrainingTask(Protocol):
-    """What the training loop needs of a task (:class:`rai_ft.tasks.base.Task` provides it)."""
+    """What the training loop and the guards need of a task (:class:`rai_ft.tasks.base.Task` provides it)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def word_level_noise(self) -> bool: ...
+
+    @property
+    def loss_takes_criterion(self) -> bool: ...
 
     def train_dataset(self, ctx: "TrainContext") -> Any: ...
 
     def extra_dataset(self, ctx: "TrainContext", examples: list[tuple[Any, Any]]) -> Any: ...
+
+    def train_examples(self, data: "DataBundle", rows: Sequence[int]) -> list[tuple[Any, Any]]: ...
+
+    def noisy_copy(self, example: tuple[Any, Any], transformations: Sequence[str], word_fraction: float,
+                   rng: "np.random.Generator", wordnet: bool = False) -> tuple[Any, Any]: ...
 
     def loss(self, logits: "torch.Tensor", labels: "torch.Tensor", weights: "torch.Tensor | None",
              criterion: Any = None, per_example: bool = False) -> "torch.Tensor": ...

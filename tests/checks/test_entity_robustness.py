@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rai_ft.tasks.token_classification.perturb import Kind, perturb, plan_edits
@@ -134,6 +135,35 @@ def test_a_sample_without_gold_entities_fails_closed() -> None:
     assert all(v is None for v in result.metrics.values())
     assert set(result.metrics) == set(EntityRobustnessCheck.metric_patterns)
     assert [f.message for f in result.findings] == [MSG_NO_GOLD_ENTITY.format(n=2)]
+
+
+def test_a_tagger_that_finds_no_entity_measures_no_drop_and_says_so() -> None:
+    # a model that tags everything O loses nothing to typos: a drop of 0 must not pass a gate
+    import pandas as pd
+
+    from rai_ft.checks.base import AuditContext
+    from rai_ft.checks.entity_robustness import MSG_NONE_FOUND, EntityRobustnessCheck, EntityRobustnessConfig
+    from rai_ft.data.loading import DataBundle
+    from rai_ft.tasks.token_classification.data import TAGS as TAG_COL
+    from rai_ft.tasks.token_classification.data import TOKENS
+    from rai_ft.tasks.token_classification.predictions import TokenPredictions
+
+    labels = ["O", "B-person", "I-person"]
+    words = [["we", "met", "alice"], ["bob", "smiled"]]
+    gold = [[0, 0, 1], [1, 0]]
+
+    class AllO:
+        def tags(self, sentences: list[list[str]]) -> list[np.ndarray]:
+            return [np.zeros(len(s), dtype=np.int64) for s in sentences]
+
+    test = pd.DataFrame({TOKENS: words, TAG_COL: gold, "__text__": [" ".join(w) for w in words]})
+    data = DataBundle(train=test, validation=test, test=test, labels=labels, positive_index=0, sensitive=[])
+    preds = TokenPredictions.from_sentences(gold, [np.tile([1.0, 0.0, 0.0], (len(w), 1)) for w in words], labels)
+    ctx = AuditContext(spec=None, policy=None, predictions=preds, texts=[], sensitive=pd.DataFrame(),  # type: ignore[arg-type]
+                       predictor=AllO(), data=data)  # type: ignore[arg-type]
+    result = EntityRobustnessCheck(EntityRobustnessConfig()).run(ctx)
+    assert all(v is None for v in result.metrics.values())
+    assert [f.message for f in result.findings] == [MSG_NONE_FOUND.format(n=2)]
 
 
 def test_a_tagger_that_memorised_spellings_loses_more_f1_under_typos_than_its_twin(

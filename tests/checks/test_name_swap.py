@@ -111,6 +111,21 @@ def test_a_model_blind_to_black_perceived_names_has_a_full_gap_by_race_and_none_
     assert fair.metrics["fairness.name_swap_recall_gap"] == 0.0 and not fair.findings
 
 
+def test_a_model_that_finds_no_person_in_any_group_measures_nothing_and_says_so() -> None:
+    # equal recall of 0 in every group is no evidence of fairness: the gap must not pass a gate as 0
+    from rai_ft.checks.name_swap import MSG_NONE_FOUND
+
+    class Blind:
+        def tags(self, sentences: Sequence[Sequence[str]], **_: Any) -> list[np.ndarray]:
+            return [np.zeros(len(s), dtype=np.int64) for s in sentences]
+
+    result = NameSwapCheck(NameSwapConfig(bootstrap=50)).run(_ctx(30, Blind()))
+    assert result.metrics["fairness.name_swap_recall_gap"] is None and result.metric_ci == {}
+    assert result.metrics["fairness.name_swap.white_male.person_recall"] is None
+    assert [f.message for f in result.findings] == [MSG_NONE_FOUND.format(type="person", n=30)]
+    assert result.details["measured"] is False
+
+
 # ---------------------------------------------------------------------------------------------- planted defect
 
 def names_conll(path: Path, n: int = 320, seed: int = 0, drop_black: bool = False) -> Path:
