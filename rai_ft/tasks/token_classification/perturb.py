@@ -14,13 +14,13 @@ So the ``"entity"`` and ``"context"`` perturbations of a sentence are disjoint a
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
+from rai_ft.robustness.noise import edit_words
 from rai_ft.robustness.transforms import candidates
 from rai_ft.sampling import text_key
 
@@ -82,13 +82,4 @@ def noisy_words(words: Sequence[str], transformations: Sequence[str], fraction: 
                 rng: np.random.Generator) -> list[str]:
     """A fresh random copy of *words* (training augmentation): ceil(fraction x words) of the :func:`eligible` words
     (at least one, at most all) get one character edit each, drawn from *rng*; as many words as before."""
-    out = list(words)
-    spots = [i for i, w in enumerate(out) if eligible(w)]
-    if not spots:
-        return out
-    k = min(len(spots), max(1, math.ceil(fraction * len(out))))
-    for i in rng.choice(spots, size=k, replace=False):
-        options = candidates(out[int(i)], list(transformations), rng)
-        if options:
-            out[int(i)] = options[int(rng.integers(len(options)))]
-    return out
+    return edit_words(words, [i for i, w in enumerate(words) if eligible(w)], transformations, fraction, rng)
