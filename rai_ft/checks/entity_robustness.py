@@ -6,6 +6,12 @@ character edits keep the tags valid). Three perturbed copies: (a) entity words o
 only, (c) both. Tags never change. ``robustness.entity_f1_drop`` = clean entity F1 − F1 on (c) (positive = worse
 under noise), with a paired percentile bootstrap over sentences; the (a) and (b) drops say where the model is
 fragile: its memory of entity spellings, or the context it reads them from.
+
+Word level (``entity_swap``, on by default): every gold entity of the sample is replaced by another entity of its
+type that the training split never holds (drawn from the validation and test splits' entities, seeded per
+sentence), tagged again ``B-X I-X ...``; ``robustness.entity_swap_f1_drop`` = clean F1 − F1 on the swapped
+sentences, with its paired interval. A tagger that reads its context keeps finding the new names; one that learnt
+a list of names does not (RockNER's entity-level attack, Lin et al. 2021).
 """
 
 from __future__ import annotations
@@ -20,13 +26,15 @@ from rai_ft.privacy.pii import mask_strings
 from rai_ft.results import CheckResult, Finding
 from rai_ft.robustness.transforms import TRANSFORMS
 from rai_ft.sampling import order_free_sample
-from rai_ft.tasks.token_classification.data import TOKENS
+from rai_ft.tasks.token_classification.data import TOKENS, sentences_of
 from rai_ft.tasks.token_classification.entities import CORRECT, PRED, TRUE, extract_entities, prf, sentence_counts
-from rai_ft.tasks.token_classification.perturb import KINDS, Kind, perturb, plan_edits
+from rai_ft.tasks.token_classification.perturb import (KINDS, Kind, draw_replacements, entity_pool, perturb,
+                                                       plan_edits, replace_entities)
 from rai_ft.tasks.token_classification.predictions import TokenPredictions
 
 __all__ = ["EntityRobustnessCheck", "EntityRobustnessConfig", "MSG_NOT_TOKENS", "MSG_NO_GOLD_ENTITY",
-           "MSG_NONE_FOUND", "MSG_DROP", "MSG_UNKNOWN_TRANSFORM", "paired_drop_interval"]
+           "MSG_NONE_FOUND", "MSG_DROP", "MSG_SWAP_DROP", "MSG_NO_SWAP", "MSG_UNKNOWN_TRANSFORM",
+           "paired_drop_interval"]
 
 MSG_NOT_TOKENS = "entity_robustness reads token predictions and a token predictor; this run has neither"
 MSG_NO_GOLD_ENTITY = ("entity_robustness: the {n} sampled test sentence(s) hold no gold entity; entity F1 under "
@@ -35,9 +43,14 @@ MSG_NONE_FOUND = ("entity_robustness: the model finds no entity correctly in the
                   "a drop of 0 would mean nothing, so robustness is not measured")
 MSG_DROP = ("entity F1 drops by {drop:.3f} (from {clean:.3f} to {perturbed:.3f}) when {pct:.0%} of words carry a "
             "typo; above warn_drop {warn:.3f}")
+MSG_SWAP_DROP = ("entity F1 drops by {drop:.3f} (from {clean:.3f} to {swapped:.3f}) when each entity is replaced by "
+                 "an unseen one of its type; above warn_swap_drop {warn:.3f}")
+MSG_NO_SWAP = ("entity_swap: no sampled entity has an unseen replacement of its type (the validation and test "
+               "splits hold no entity the training split lacks); the swap drop is not measured")
 MSG_UNKNOWN_TRANSFORM = "unknown transformation(s) {names}; available: {available}"
 
 PREFIX = "robustness.entity_f1"
+SWAP = "robustness.entity_swap_f1"
 SUFFIX: dict[Kind, str] = {"all": "", "entity": "_entities", "context": "_context"}
 
 
@@ -53,6 +66,8 @@ class EntityRobustnessConfig(CheckConfig):
     confidence: float = Field(0.95, gt=0, lt=1)
     seed: int = 0
     warn_drop: float = Field(0.10, ge=0, le=1)
+    entity_swap: bool = Field(True, description="Also replace each entity by an unseen one of its type.")
+    warn_swap_drop: float = Field(0.10, ge=0, le=1)
     examples: int = Field(5, ge=0, le=100)
 
     @field_validator("transformations")
@@ -91,7 +106,8 @@ class EntityRobustnessCheck(Check[EntityRobustnessConfig]):
     name = "entity_robustness"
     config_model = EntityRobustnessConfig
     metric_patterns = tuple(f"{PREFIX}_drop{s}" for s in SUFFIX.values()) + (f"{PREFIX}_clean",
-                                                                             f"{PREFIX}_perturbed")
+                                                                             f"{PREFIX}_perturbed",
+                                                                             f"{SWAP}_drop", SWAP)
     presentation_settings = ("examples",)
 
     def run(self, ctx: AuditContext) -> CheckResult:
@@ -118,8 +134,57 @@ class EntityRobustnessCheck(Check[EntityRobustnessConfig]):
             msg = (MSG_NO_GOLD_ENTITY if not counts[:, TRUE].sum() else MSG_NONE_FOUND).format(n=len(ids))
             return CheckResult(name=self.name, metrics=dict.fromkeys(self.metric_patterns), details=details,
                                findings=[Finding("warn", msg, source=self.name)])
-        return self._scored(counts, {k: sentence_counts(gold, found[k]) for k in KINDS}, details,
-                            self._examples(words, gold, clean, noisy["all"], found["all"], changed["all"]))
+        result = self._scored(counts, {k: sentence_counts(gold, found[k]) for k in KINDS}, details,
+                              self._examples(words, gold, clean, noisy["all"], found["all"], changed["all"]))
+        if cfg.entity_swap:
+            self._swap(ctx, result, words, gold, counts)
+        return result
+
+    def _swap(self, ctx: AuditContext, result: CheckResult, words: list[list[str]], gold: list[list[str]],
+              clean: np.ndarray) -> None:
+        """Replace every sampled gold entity by an unseen one of its type; add the swap metrics to *result*."""
+        cfg, data = self.config, ctx.data
+        assert data is not None
+        labels = ctx.predictions.labels
+
+        def tagged(frame: Any) -> list[tuple[list[str], list[str]]]:
+            return list(zip([list(w) for w in frame[TOKENS]], sentences_of(frame, data.labels)))
+
+        seen = {" ".join(w[s:e]) for w, g in tagged(data.train) for _, s, e in extract_entities(g)}
+        pool = entity_pool(tagged(data.validation) + tagged(data.test), exclude=seen)
+        plans = [draw_replacements(w, g, pool, cfg.seed) for w, g in zip(words, gold)]
+        swapped = [replace_entities(w, g, p) for w, g, p in zip(words, gold, plans)]
+        n_swapped = sum(r is not None for p in plans for r in p)
+        result.metrics.update({f"{SWAP}_drop": None, SWAP: None})
+        result.details["swap"] = {"swapped": n_swapped, "kept": sum(r is None for p in plans for r in p),
+                                  "pool": {k: len(v) for k, v in pool.items()}, "seen_in_train": len(seen)}
+        if not n_swapped:
+            result.findings.append(Finding("warn", MSG_NO_SWAP, source=self.name))
+            return
+        tagger: Any = ctx.predictor
+        found = [[labels[int(t)] for t in s] for s in tagger.tags([w for w, _ in swapped])]
+        counts = sentence_counts([g for _, g in swapped], found)
+        f1_clean, f1_swap = _f1(clean), _f1(counts)
+        result.metrics.update({f"{SWAP}_drop": f1_clean - f1_swap, SWAP: f1_swap})
+        interval = paired_drop_interval(clean, counts, cfg.bootstrap, cfg.confidence, cfg.seed)
+        if interval:
+            result.metric_ci[f"{SWAP}_drop"] = interval
+        result.details["swap"].update(drop_interval=interval, examples=mask_strings(self._swap_examples(
+            words, gold, swapped, found)))
+        if f1_clean - f1_swap > cfg.warn_swap_drop:
+            result.findings.append(Finding("warn", MSG_SWAP_DROP.format(drop=f1_clean - f1_swap, clean=f1_clean,
+                                                                        swapped=f1_swap, warn=cfg.warn_swap_drop),
+                                           source=self.name))
+
+    def _swap_examples(self, words: list[list[str]], gold: list[list[str]],
+                       swapped: list[tuple[list[str], list[str]]], found: list[list[str]]) -> list[dict[str, Any]]:
+        """Up to ``examples`` swapped sentences, those where the model missed a swapped-in entity first."""
+        changed = [i for i in range(len(words)) if swapped[i][0] != words[i]]
+        missed = [i for i in changed if set(extract_entities(swapped[i][1])) - set(extract_entities(found[i]))]
+        chosen = (missed + [i for i in changed if i not in set(missed)])[:self.config.examples]
+        return [{"words": words[i], "swapped_words": swapped[i][0], "gold": _entities(words[i], gold[i]),
+                 "swapped_gold": _entities(*swapped[i]), "predicted_swapped": _entities(swapped[i][0], found[i])}
+                for i in chosen]
 
     def _perturbed(self, words: list[list[str]],
                    gold: list[list[str]]) -> tuple[dict[Kind, list[list[str]]], dict[Kind, list[list[int]]]]:

@@ -29,6 +29,7 @@ from rai_ft.results import CheckResult, Finding
 from rai_ft.sampling import order_free_sample, text_key
 from rai_ft.tasks.token_classification.data import TAGS, TOKENS
 from rai_ft.tasks.token_classification.entities import CORRECT, TRUE, extract_entities, sentence_counts
+from rai_ft.tasks.token_classification.perturb import Replacement, replace_entities
 from rai_ft.tasks.token_classification.predictions import TokenPredictions
 
 __all__ = ["NameSwapCheck", "NameSwapConfig", "GROUPS", "PARTITIONS", "METHOD_CITATION", "swap_names",
@@ -71,17 +72,11 @@ def swap_names(tokens: Sequence[str], tags: Sequence[str], entity_type: str,
                names: Sequence[str]) -> tuple[list[str], list[str]]:
     """*tokens*/*tags* with the k-th gold *entity_type* span replaced by the single word ``names[k]`` (cycling),
     tagged ``B-<entity_type>``; every other word keeps its tag. A sentence without such a span comes back equal."""
-    out_tokens: list[str] = []
-    out_tags: list[str] = []
-    pos = 0
-    spans = [e for e in extract_entities(tags) if e[0] == entity_type]
-    for k, (_, start, end) in enumerate(spans):
-        out_tokens += tokens[pos:start]
-        out_tags += tags[pos:start]
-        out_tokens.append(names[k % len(names)])
-        out_tags.append(f"B-{entity_type}")
-        pos = end
-    return out_tokens + list(tokens[pos:]), out_tags + list(tags[pos:])
+    replacements: list[Replacement] = []
+    for kind, _, _ in extract_entities(tags):
+        k = sum(r is not None for r in replacements)
+        replacements.append([names[k % len(names)]] if kind == entity_type else None)
+    return replace_entities(tokens, tags, replacements)
 
 
 def group_names(text: str, seed: int) -> dict[str, tuple[str, ...]]:

@@ -142,6 +142,10 @@ class TrainConfig(StrictModel):
     epochs: int = Field(3, ge=1, le=1000)
     batch_size: int = Field(16, ge=1)
     learning_rate: float = Field(5e-4, gt=0)
+    head_learning_rate: float | None = Field(
+        None, gt=0, description="Learning rate of the new, randomly initialised output head (classifier/score); "
+                                "None = learning_rate. A token classifier's head needs far more than its adapter: "
+                                "at the adapter's rate it stays at all-O for epochs.")
     optimizer: Literal["adamw", "sgd"] = Field("adamw", description="sgd (with momentum) suits DP training.")
     momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum.")
     weight_decay: float = Field(0.0, ge=0)

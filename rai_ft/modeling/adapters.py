@@ -13,12 +13,23 @@ import torch
 from rai_ft.config.spec import AdapterConfig
 from rai_ft.errors import UnsupportedError
 
-__all__ = ["ADAPTERS", "apply_adapter", "count_parameters", "is_peft", "head_names"]
+__all__ = ["ADAPTERS", "apply_adapter", "count_parameters", "is_peft", "head_names", "head_parameters"]
+
+HEAD_MODULES = ("classifier", "score", "pre_classifier")  # the output head's module names in HF task models
 
 
 def head_names(model: torch.nn.Module) -> list[str]:
     """Names of the classification head's top-level modules (``classifier``, ``score`` …)."""
-    return [n for n in ("classifier", "score", "pre_classifier") if hasattr(model, n)]
+    return [n for n in HEAD_MODULES if hasattr(model, n)]
+
+
+def head_parameters(model: torch.nn.Module) -> list[torch.nn.Parameter]:
+    """The trainable parameters of the output head, found through any wrapper (peft, Opacus, DDP)."""
+    found: dict[int, torch.nn.Parameter] = {}
+    for name, module in model.named_modules():
+        if name.rsplit(".", 1)[-1] in HEAD_MODULES:
+            found.update({id(p): p for p in module.parameters() if p.requires_grad})
+    return list(found.values())
 
 
 def _peft(model: torch.nn.Module, peft_config: Any) -> torch.nn.Module:

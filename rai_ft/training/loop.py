@@ -18,6 +18,7 @@ from torch.utils.data.distributed import DistributedSampler
 from tqdm.auto import tqdm
 
 from rai_ft.guards.base import Guard
+from rai_ft.modeling.adapters import head_parameters
 from rai_ft.training import distributed
 from rai_ft.training.batches import EncodedDataset, make_loader
 from rai_ft.training.context import TrainContext
@@ -78,11 +79,22 @@ class _Setup:
     device: Any
 
 
-def _optimizer(params: list[torch.nn.Parameter], ctx: TrainContext) -> torch.optim.Optimizer:
+def _param_groups(model: torch.nn.Module, params: list[torch.nn.Parameter], ctx: TrainContext) -> list[dict[str, Any]]:
+    """One group at ``learning_rate``; the output head in its own group when ``head_learning_rate`` is set."""
     tc = ctx.spec.train
+    head = {id(p) for p in head_parameters(model)} if tc.head_learning_rate is not None else set()
+    body = [p for p in params if id(p) not in head]
+    groups = [{"params": body, "lr": tc.learning_rate}] if body else []
+    tail = [p for p in params if id(p) in head]
+    return groups + ([{"params": tail, "lr": tc.head_learning_rate}] if tail else [])
+
+
+def _optimizer(model: torch.nn.Module, params: list[torch.nn.Parameter], ctx: TrainContext) -> torch.optim.Optimizer:
+    tc = ctx.spec.train
+    groups = _param_groups(model, params, ctx)
     if tc.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=tc.learning_rate, momentum=tc.momentum, weight_decay=tc.weight_decay)
-    return torch.optim.AdamW(params, lr=tc.learning_rate, weight_decay=tc.weight_decay)
+        return torch.optim.SGD(groups, lr=tc.learning_rate, momentum=tc.momentum, weight_decay=tc.weight_decay)
+    return torch.optim.AdamW(groups, lr=tc.learning_rate, weight_decay=tc.weight_decay)
 
 
 def _setup(ctx: TrainContext, guards: list[Guard[Any]]) -> _Setup:
@@ -101,7 +113,7 @@ def _setup(ctx: TrainContext, guards: list[Guard[Any]]) -> _Setup:
         model = distributed.wrap(model, bool(private),
                                  all(getattr(g.config, "poisson_sampling", True) for g in private))
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = _optimizer(params, ctx)
+    optimizer = _optimizer(model, params, ctx)
     for guard in guards:
         optimizer = guard.wrap_optimizer(optimizer, ctx)
     for guard in guards:

@@ -168,6 +168,8 @@ def test_a_tagger_that_finds_no_entity_measures_no_drop_and_says_so() -> None:
 
 def test_a_tagger_that_memorised_spellings_loses_more_f1_under_typos_than_its_twin(
         tmp_path: Path, tiny_model_dir: Path) -> None:
+    from rai_ft.checks.entity_robustness import MSG_NO_SWAP
+
     # planted defect: both models see the same 240 sentences twice. The defective one sees the exact copy again
     # (it memorises the spellings of its few names); the twin sees the copy with a typo in every word (same tags),
     # so it learns to tag by context and shape. Seen locally (data seeds 0, 1, 2): defective drop 0.245, 0.197,
@@ -180,7 +182,7 @@ def test_a_tagger_that_memorised_spellings_loses_more_f1_under_typos_than_its_tw
     brittle = doc["metrics"]
     robust = train_and_audit(tmp_path / "robust", tiny_model_dir, base + typo_copies(base, 1, 1.0, "all"),
                              audit_file)[1]["metrics"]
-    print({k: (round(brittle[k], 3), round(robust[k], 3)) for k in brittle if k.startswith("robustness.")})
+    print({k: (brittle[k], robust[k]) for k in brittle if k.startswith("robustness.")})
     assert brittle["robustness.entity_f1_clean"] >= 0.95 and robust["robustness.entity_f1_clean"] >= 0.95
     assert brittle["robustness.entity_f1_drop"] > 0.10  # the warn_drop default flags it
     assert brittle["robustness.entity_f1_drop"] - robust["robustness.entity_f1_drop"] >= 0.05
@@ -188,5 +190,108 @@ def test_a_tagger_that_memorised_spellings_loses_more_f1_under_typos_than_its_tw
     lo, hi = doc["metric_ci"]["robustness.entity_f1_drop"]
     assert lo <= brittle["robustness.entity_f1_drop"] <= hi
     assert [f["message"] for f in doc["findings"] if "typo" in f["message"]][0].startswith("entity F1 drops by")
+    # every audit name is in the audit data's training split: no unseen replacement, so the swap is not measured
+    assert brittle["robustness.entity_swap_f1_drop"] is None and MSG_NO_SWAP in [f["message"] for f in doc["findings"]]
     html = (brittle_dir / "report.html").read_text(encoding="utf-8")
     assert "Robustness to typos and word noise" in html and "Check: entity_robustness" not in html
+
+
+def test_replace_entities_retags_the_new_words_and_keeps_the_context() -> None:
+    from rai_ft.tasks.token_classification.perturb import replace_entities
+
+    words, tags = replace_entities(SENTENCE, TAGS, [["mary", "jane"], ["oslo"]])
+    assert words == ["yesterday", "mary", "jane", "flew", "to", "oslo", ",", "again"]
+    assert tags == ["O", "B-person", "I-person", "O", "O", "B-location", "O", "O"]
+    assert replace_entities(SENTENCE, TAGS, [None, None]) == (SENTENCE, TAGS)
+    assert replace_entities(SENTENCE, TAGS, [None, ["oslo"]])[0][1] == "alice"
+
+
+def test_entity_pool_leaves_out_seen_entities_and_ignores_row_order() -> None:
+    from rai_ft.tasks.token_classification.perturb import draw_replacements, entity_pool
+
+    rows = [(["we", "met", "Zoe"], ["O", "O", "B-person"]), (["ask", "alice"], ["O", "B-person"]),
+            (["in", "new", "york"], ["O", "B-location", "I-location"]), (["yo", "zoe"], ["O", "B-person"])]
+    pool = entity_pool(rows, exclude=["Alice"])
+    assert pool == {"location": [("new", "york")], "person": [("Zoe",)]}  # case-folded: one zoe, alice excluded
+    assert entity_pool(rows[::-1], exclude=["alice"]) == {"location": [("new", "york")], "person": [("zoe",)]}
+    # never the entity's own text; None when its type offers nothing else
+    assert draw_replacements(["hi", "zoe"], ["O", "B-person"], pool) == [None]
+    assert draw_replacements(SENTENCE, TAGS, pool) == [("Zoe",), None]
+
+
+FRESH = ["tamsin", "odile", "rupert", "ingrid", "lucian", "marisol", "anders", "beatrix", "cyrus", "delphine",
+         "esmond", "fenella", "gideon", "honora", "ignatius", "jocasta", "kester", "lavinia", "magnus", "nerys",
+         "osric", "perpetua", "quentin", "rosalind", "silas", "theodora", "ulric", "vashti", "wendell", "xanthe"]
+FRESH_PLACES = ["oslo", "lima", "quito", "hanoi", "dakar", "perth", "tunis", "riga", "accra", "bern", "kyiv", "minsk",
+                "nairobi", "manila", "havana", "jakarta", "santiago", "bogota", "caracas", "luanda", "tbilisi", "baku",
+                "tallinn", "vilnius", "zagreb", "skopje", "tirana", "valletta", "reykjavik", "helsinki"]
+CONTEXTS = (["yesterday", "{p}", "flew", "to", "{l}", "again"], ["{p}", "likes", "{l}", "a", "lot"],
+            ["we", "met", "{p}", "in", "{l}", "today"])
+TRAINED = ["harriet", "oswald", "winifred", "barnaby", "clementine", "desmond", "eudora", "fergus", "gwendolyn",
+           "horace", "imogen", "jasper", "keziah", "leopold", "mabel", "nigel", "ottilie", "percival", "rosamund",
+           "sebastian", "tabitha", "ursula", "vernon", "wilhelmina"]
+TRAINED_PLACES = ["cairo", "delhi", "tokyo", "seoul", "milan", "dublin", "vienna", "prague", "lisbon", "madrid",
+                  "athens", "warsaw", "boston", "denver", "austin", "sydney", "geneva", "naples", "munich", "lagos",
+                  "mumbai", "karachi", "dhaka", "lyon", "porto", "seville", "toronto", "ottawa", "chicago", "phoenix"]
+FILLER = ["so", "the", "and", "then", "really", "it", "was", "just", "very", "up", "out", "now"] + sorted(
+    {w for c in CONTEXTS for w in c if "{" not in w})  # the template words too: the defect knows them as O
+
+
+def templated(n: int, people: list[str], places: list[str], seed: int) -> list[list[tuple[str, str]]]:
+    """Template sentences: the context says which word is the person and which the place."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        p, loc = rng.choice(people), rng.choice(places)
+        words = [w.format(p=p, l=loc) for w in CONTEXTS[i % 3]]
+        out.append([(w, "B-person" if w == p else "B-location" if w == loc else "O") for w in words])
+    return out
+
+
+def name_lists(n: int, seed: int) -> list[list[tuple[str, str]]]:
+    """The six known names and four places amid random filler: only the words themselves give the type."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        words = [rng.choice(FILLER) for _ in range(rng.randint(3, 6))]
+        p, loc = rng.choice(PEOPLE), rng.choice(PLACES)
+        words.insert(rng.randint(0, len(words)), p)
+        words.insert(rng.randint(0, len(words)), loc)
+        out.append([(w, "B-person" if w == p else "B-location" if w == loc else "O") for w in words])
+    return out
+
+
+def test_a_tagger_that_learnt_a_list_of_names_loses_more_f1_when_entities_are_swapped(
+        tmp_path: Path, tiny_model_dir: Path) -> None:
+    from rai_ft.fairness.names import NAMES
+
+    # planted defect: the defective tagger saw its six names and four places amid random filler, so it can only
+    # recognise those words; the twin saw 60 other names and 30 other places in sentences whose context says where
+    # the person is. The audit data (template sentences) mostly names the six known people and four places,
+    # sometimes one of 30 fresh names or 30 fresh places; its training split holds every known one, so the swap
+    # brings in fresh ones only.
+    # Seen locally over six data seeds (these are the second): swap drop 0.59-0.69 for the defect, 0.04-0.07 for the
+    # twin but once 0.122, so the margin asserted is the 0.3 every seed cleared, beside the warn default.
+    audit = templated(300, PEOPLE, PLACES, seed=201)
+    for k, s in enumerate(audit):  # each fresh name and place once: most of them land outside the training split
+        if k % 10 == 0:
+            audit[k] = [(FRESH[k // 10] if t == "B-person" else w, t) for w, t in s]
+        elif k % 10 == 5:
+            audit[k] = [(FRESH_PLACES[k // 10] if t == "B-location" else w, t) for w, t in s]
+    audit_file = write_conll(tmp_path / "audit.conll", audit)
+    brittle_dir, doc = train_and_audit(tmp_path / "brittle", tiny_model_dir, name_lists(480, seed=2), audit_file)
+    brittle = doc["metrics"]
+    people = TRAINED + [n.lower() for names in NAMES.values() for n in names]
+    robust = train_and_audit(tmp_path / "robust", tiny_model_dir,
+                             templated(480, PEOPLE + people, PLACES + TRAINED_PLACES, seed=3), audit_file)[1]["metrics"]
+    print({k: (round(brittle[k], 3), round(robust[k], 3)) for k in brittle if "swap" in k or k.endswith("clean")})
+    assert brittle["robustness.entity_f1_clean"] >= 0.8 and robust["robustness.entity_f1_clean"] >= 0.9
+    assert brittle["robustness.entity_swap_f1_drop"] > 0.10  # the warn_swap_drop default flags it
+    assert robust["robustness.entity_swap_f1_drop"] <= 0.10
+    assert brittle["robustness.entity_swap_f1_drop"] - robust["robustness.entity_swap_f1_drop"] >= 0.3
+    lo, hi = doc["metric_ci"]["robustness.entity_swap_f1_drop"]
+    assert lo <= brittle["robustness.entity_swap_f1_drop"] <= hi
+    assert any(f["message"].startswith("entity F1 drops by") and "unseen one of its type" in f["message"]
+               for f in doc["findings"])
+    html = (brittle_dir / "report.html").read_text(encoding="utf-8")
+    assert "replaced by an unseen entity" in html

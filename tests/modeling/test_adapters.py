@@ -100,3 +100,19 @@ def test_pickled_weights_are_refused_by_default(tmp_path, tiny_model_dir) -> Non
     model.save_pretrained(tmp_path / "pickled", safe_serialization=False)
     with pytest.raises(SpecError, match="no safetensors weights"):
         load_classifier(str(tmp_path / "pickled"), ["a", "b"])
+
+
+def test_head_parameters_found_through_peft_and_opacus(tiny_model_dir) -> None:
+    from opacus import GradSampleModule
+
+    from rai_ft.config.spec import AdapterConfig
+    from rai_ft.modeling.adapters import apply_adapter, head_parameters
+    from rai_ft.modeling.loading import load_classifier
+
+    plain = load_classifier(str(tiny_model_dir), ["neg", "pos"])
+    assert {id(p) for p in head_parameters(plain)} == {id(p) for p in plain.classifier.parameters()}
+    lora = apply_adapter(load_classifier(str(tiny_model_dir), ["neg", "pos"]), AdapterConfig(method="lora"), 10)
+    head = head_parameters(lora)
+    trainable_head = [p for n, p in lora.named_parameters() if p.requires_grad and "classifier" in n]
+    assert head and {id(p) for p in head} == {id(p) for p in trainable_head}  # peft's frozen original is left out
+    assert {id(p) for p in head_parameters(GradSampleModule(lora))} == {id(p) for p in head}

@@ -114,3 +114,27 @@ def test_sensitive_columns_never_reach_the_model(tmp_path, tiny_model_dir, senti
     flipped = data.train.assign(group=data.train["group"].map({"a": "b", "b": "a"}))
     ds2 = EncodedDataset(tok, flipped["__text__"].tolist(), flipped["__label__"].tolist(), 32)
     assert ds.features == ds2.features
+
+
+def _weights(model) -> dict[str, object]:
+    return {n: p.detach().clone() for n, p in model.named_parameters()}
+
+
+def test_head_learning_rate_moves_only_the_head_when_the_body_rate_is_tiny(
+        tmp_path, tiny_model_dir, sentiment_csv, lenient_policy) -> None:
+    import torch
+
+    before: dict[str, object] = {}
+
+    class _Snap(_Recorder):
+        def wrap_model(self, model, ctx):
+            before.update(_weights(model))
+            return model
+
+    _, ctx = _run(tmp_path, tiny_model_dir, sentiment_csv, lenient_policy, guards=[_Snap()], epochs=1,
+                  learning_rate=1e-12, head_learning_rate=5e-2)
+    moved = {n for n, p in ctx.model.named_parameters()
+             if p.requires_grad and not torch.allclose(p.detach(), before[n], atol=1e-7)}
+    assert moved and all("classifier" in n for n in moved)
+    trainable = {n for n, p in ctx.model.named_parameters() if p.requires_grad}
+    assert trainable - moved  # the body was trainable too, and stayed put at its tiny rate

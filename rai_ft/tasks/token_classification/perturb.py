@@ -10,11 +10,16 @@ Which words change does not depend on row order: each sentence's random stream i
 through :func:`rai_ft.sampling.text_key`. Every eligible word (two characters or more, at least one letter) draws
 one uniform number and one edit; it is perturbed when its number is below ``fraction`` and its kind is asked for.
 So the ``"entity"`` and ``"context"`` perturbations of a sentence are disjoint and ``"all"`` is exactly their union.
+
+Word level, the one replacement that keeps the tags true is an entity for an entity of the same type
+(:func:`replace_entities`; RockNER's entity-level attack, Lin et al. 2021): the new words are tagged ``B-X I-X ...``
+and the context is untouched. :func:`entity_pool` gathers the replacements, :func:`draw_replacements` picks them
+per sentence, seeded by its text as above.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -23,8 +28,12 @@ import numpy as np
 from rai_ft.robustness.noise import edit_words
 from rai_ft.robustness.transforms import candidates
 from rai_ft.sampling import text_key
+from rai_ft.tasks.token_classification.entities import extract_entities
 
-__all__ = ["Kind", "KINDS", "Plan", "plan_edits", "perturb", "eligible", "noisy_words"]
+__all__ = ["Kind", "KINDS", "Plan", "plan_edits", "perturb", "eligible", "noisy_words", "replace_entities",
+           "entity_pool", "draw_replacements", "Replacement"]
+
+Replacement = Sequence[str] | None  # the words an entity becomes (None = it stays)
 
 Kind = Literal["entity", "context", "all"]
 KINDS: tuple[Kind, ...] = ("entity", "context", "all")
@@ -83,3 +92,47 @@ def noisy_words(words: Sequence[str], transformations: Sequence[str], fraction: 
     """A fresh random copy of *words* (training augmentation): ceil(fraction x words) of the :func:`eligible` words
     (at least one, at most all) get one character edit each, drawn from *rng*; as many words as before."""
     return edit_words(words, [i for i, w in enumerate(words) if eligible(w)], transformations, fraction, rng)
+
+
+def replace_entities(words: Sequence[str], tags: Sequence[str],
+                     replacements: Sequence[Replacement]) -> tuple[list[str], list[str]]:
+    """*words*/*tags* with the k-th gold entity replaced by ``replacements[k]`` (tagged ``B-X I-X ...`` of its type
+    X); ``None`` (or a list shorter than the entities) keeps it. Every other word keeps its word and tag."""
+    out_words: list[str] = []
+    out_tags: list[str] = []
+    pos = 0
+    for k, (kind, start, end) in enumerate(extract_entities(tags)):
+        new = replacements[k] if k < len(replacements) else None
+        if new is None or not len(new):
+            continue
+        out_words += list(words[pos:start]) + list(new)
+        out_tags += list(tags[pos:start]) + [f"B-{kind}"] + [f"I-{kind}"] * (len(new) - 1)
+        pos = end
+    return out_words + list(words[pos:]), out_tags + list(tags[pos:])
+
+
+def entity_pool(sentences: Iterable[tuple[Sequence[str], Sequence[str]]],
+                exclude: Iterable[str] = ()) -> dict[str, list[tuple[str, ...]]]:
+    """Distinct entities per type (compared lower-cased, sorted, so row order does not matter), leaving out those
+    whose lower-cased text is in *exclude* (e.g. every entity of the training split: unseen replacements only)."""
+    skip = {e.lower() for e in exclude}
+    pool: dict[str, dict[str, tuple[str, ...]]] = {}
+    for words, tags in sentences:
+        for kind, start, end in extract_entities(tags):
+            text = " ".join(words[start:end]).lower()
+            if text not in skip:
+                pool.setdefault(kind, {}).setdefault(text, tuple(words[start:end]))
+    return {kind: [found[t] for t in sorted(found)] for kind, found in sorted(pool.items())}
+
+
+def draw_replacements(words: Sequence[str], tags: Sequence[str], pool: dict[str, list[tuple[str, ...]]],
+                      seed: int = 0) -> list[Replacement]:
+    """For each gold entity, another entity of its type from *pool* (never its own text), drawn from a stream
+    seeded by (seed, the sentence): ``None`` where the pool holds no other entity of that type."""
+    rng = np.random.default_rng(text_key(" ".join(words), seed))
+    out: list[Replacement] = []
+    for kind, start, end in extract_entities(tags):
+        own = " ".join(words[start:end]).lower()
+        choices = [e for e in pool.get(kind, []) if " ".join(e).lower() != own]
+        out.append(choices[int(rng.integers(len(choices)))] if choices else None)
+    return out
