@@ -219,15 +219,16 @@ class EntityRobustnessCheck(Check[EntityRobustnessConfig]):
 
     def _examples(self, words: list[list[str]], gold: list[list[str]], clean: list[list[str]],
                   noisy: list[list[str]], found: list[list[str]], changed: list[list[int]]) -> list[dict[str, Any]]:
-        """Up to ``examples`` distinct perturbed sentences, those whose predicted entities changed first (in sample
-        order)."""
+        """Up to ``examples`` distinct perturbed sentences: those whose predicted entities changed, then those holding
+        a gold entity, then the rest (sample order within each)."""
         first: dict[tuple[str, ...], int] = {}
         for i in range(len(words)):
             if changed[i]:
                 first.setdefault(tuple(noisy[i]), i)
         touched = list(first.values())
-        flipped = [i for i in touched if extract_entities(clean[i]) != extract_entities(found[i])]
-        chosen = (flipped + [i for i in touched if i not in set(flipped)])[:self.config.examples]
+        flipped = {i for i in touched if extract_entities(clean[i]) != extract_entities(found[i])}
+        # predictions changed first, then sentences with a gold entity, then the rest; sample order within each
+        chosen = sorted(touched, key=lambda i: (i not in flipped, not extract_entities(gold[i])))[:self.config.examples]
         return [{"words": words[i], "perturbed_words": noisy[i], "perturbed_positions": changed[i],
                  "gold": _entities(words[i], gold[i]), "predicted_clean": _entities(words[i], clean[i]),
                  "predicted_perturbed": _entities(noisy[i], found[i])} for i in chosen]

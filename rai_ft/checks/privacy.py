@@ -1,7 +1,9 @@
 """Check ``privacy``: membership-inference audit and a PII scan of the training text.
 
 MIA: train members (a seeded sample of the training split) vs non-members (the test split, whose
-predictions are shared with the other checks); one extra forward pass over the members only.
+predictions are shared with the other checks); one extra forward pass over the members only. A shift control
+(:mod:`rai_ft.privacy.shift`) asks whether the two sets can be told apart by their text alone, without the model:
+if they can, the AUC mixes membership with distribution shift, and a finding says so.
 
 The attacked unit and its score follow the predictions' type, not a task name. A text classifier's example is a
 text scored by log p(true label), calibrated per label. A tagger's (:class:`TokenPredictions`) is a sentence scored
@@ -23,7 +25,7 @@ from rai_ft.sampling import order_free_sample
 from rai_ft.tasks.token_classification.predictions import TokenPredictions
 
 __all__ = ["PrivacyCheck", "PrivacyConfig", "MSG_MEMBERS_UNKNOWN", "MSG_MIA_HIGH", "MSG_PII_FOUND",
-           "MSG_NO_SENTENCES"]
+           "MSG_NO_SENTENCES", "MSG_SHIFT"]
 
 MSG_MEMBERS_UNKNOWN = ("privacy: membership-inference audit skipped: this model was not trained on this spec's "
                        "training split, so its members are unknown")
@@ -31,6 +33,10 @@ MSG_MIA_HIGH = ("membership inference AUC {auc:.3f}: the model's losses tell its
                 "unseen ones")
 MSG_PII_FOUND = ("training text holds personal data in {n} of {scanned} examples ({kinds}); consider guard "
                  "deidentify")
+MSG_SHIFT = ("membership inference: a text-only classifier tells the training examples from the non-members (the "
+             "test split) with AUC {auc:.3f} (above max_shift_auc {limit:.2f}): they differ in distribution, so the "
+             "MIA AUC mixes membership with that shift and may overstate or hide leakage; prefer "
+             "privacy.mia_auc_calibrated, or audit against held-out data from the training distribution")
 MSG_NO_SENTENCES = "privacy: token predictions but no training sentences in the audit context (ctx.data is None)"
 
 # (member log-probabilities, their calibration groups, non-member log-probabilities, their groups)
@@ -44,6 +50,8 @@ class PrivacyConfig(CheckConfig):
     max_examples: int = Field(500, ge=10, description="Members and non-members attacked (each).")
     pii: bool = True
     pii_examples: int = Field(5, ge=0, le=50, description="Masked PII snippets shown in the report.")
+    shift_control: bool = Field(True, description="Test whether members and non-members differ by text alone.")
+    max_shift_auc: float = Field(0.6, gt=0.5, le=1, description="A shift AUC above this is a warn finding.")
     seed: int = 0
 
 
@@ -100,7 +108,7 @@ class PrivacyCheck(Check[PrivacyConfig]):
     presentation_settings = ("pii_examples",)
     metric_patterns = ("privacy.mia_auc", "privacy.mia_auc_loss", "privacy.mia_auc_calibrated",
                        "privacy.mia_tpr_at_1pct_fpr", "privacy.pii_texts", "privacy.pii_rate",
-                       "privacy.cumulative_epsilon")
+                       "privacy.cumulative_epsilon", "privacy.mia_shift_auc")
 
     def run(self, ctx: AuditContext) -> CheckResult:
         """Attack and scan."""
@@ -120,6 +128,11 @@ class PrivacyCheck(Check[PrivacyConfig]):
             auc = metrics["privacy.mia_auc"]
             if auc is not None and auc > 0.6:
                 findings.append(Finding("warn", MSG_MIA_HIGH.format(auc=auc), source=self.name))
+            shift = details["mia"].get("shift_auc")
+            metrics["privacy.mia_shift_auc"] = shift
+            if shift is not None and shift > cfg.max_shift_auc:
+                findings.append(Finding("warn", MSG_SHIFT.format(auc=shift, limit=cfg.max_shift_auc),
+                                        source=self.name))
         if cfg.pii:
             from rai_ft.privacy.pii import scan_texts
 
@@ -136,6 +149,7 @@ class PrivacyCheck(Check[PrivacyConfig]):
 
     def _mia(self, ctx: AuditContext, cfg: PrivacyConfig) -> dict[str, Any]:
         from rai_ft.privacy.mia import attack_scores
+        from rai_ft.privacy.shift import text_shift_auc
 
         # one test example per test text (a text, or a tagger's sentence)
         n = int(min(cfg.max_examples, len(ctx.train_texts), len(ctx.texts)))
@@ -144,6 +158,8 @@ class PrivacyCheck(Check[PrivacyConfig]):
         nonmembers = np.asarray(order_free_sample(ctx.texts, n, cfg.seed), dtype=int)
         scores, described = _scorer(ctx)
         m_lp, m_y, n_lp, n_y = scores(ctx, members, nonmembers)
+        shift = text_shift_auc([ctx.train_texts[i] for i in members], [ctx.texts[i] for i in nonmembers],
+                               seed=cfg.seed) if cfg.shift_control else None
         return {"members": n, "nonmembers": n, "nonmember_source": "test split", **described,
                 "member_mean_loss": float(-m_lp.mean()), "nonmember_mean_loss": float(-n_lp.mean()),
-                "attacks": attack_scores(m_lp, m_y, n_lp, n_y, seed=cfg.seed)}
+                "attacks": attack_scores(m_lp, m_y, n_lp, n_y, seed=cfg.seed), "shift_auc": shift}

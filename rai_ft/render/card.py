@@ -60,6 +60,11 @@ def _ok_details(audit: dict[str, Any], check: str) -> dict[str, Any] | None:
     return c["details"] if c and c["status"] == "ok" else None
 
 
+def _ok_check(audit: dict[str, Any], check: str) -> dict[str, Any] | None:
+    c = audit["checks"].get(check)
+    return c if c and c["status"] == "ok" and c.get("details") else None
+
+
 def render_card(audit: dict[str, Any]) -> str:
     """The full model card text (front matter + markdown)."""
     from huggingface_hub import ModelCard
@@ -79,6 +84,9 @@ def render_card(audit: dict[str, Any]) -> str:
         mia=(audit["checks"].get("privacy") or {}).get("details", {}).get("mia"),
         attribution=(audit["checks"].get("attribution") or {}).get("details") or None,
         robustness=_ok_details(audit, "robustness"),
+        name_swap=_ok_details(audit, "name_swap"),
+        entity_robustness=_ok_check(audit, "entity_robustness"),
+        entity_attribution=_ok_details(audit, "entity_attribution"),
         intended_use=audit["spec"].get("description") or
         f"Classifying text like the training data into {', '.join(audit['data']['labels'])}, "
         "as decision support reviewed by a person.",

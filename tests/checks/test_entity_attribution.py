@@ -90,6 +90,7 @@ def _run(root: Path, model: Path, cue: str) -> dict[str, Any]:
     run_dir, doc = run(spec, root / "out", quiet=True)
     assert doc is not None
     doc["_html"] = (run_dir / "report.html").read_text(encoding="utf-8")
+    doc["_card"] = (run_dir / "model_card.md").read_text(encoding="utf-8")
     return doc
 
 
@@ -114,6 +115,8 @@ def test_a_tagger_that_types_names_by_pronoun_is_flagged_and_its_verb_twin_is_no
     html = biased["_html"]
     assert "Why the tagger finds an entity" in html and "Check: entity_attribution" not in html
     assert html.count('class="example"') == 8
+    share = biased["metrics"]["explainability.entity_context_share"]
+    assert f"words outside the entity {share:.4g}" in biased["_card"]  # the card states it, from audit.json
 
 
 def test_no_entity_at_all_measures_nothing_and_says_so() -> None:

@@ -295,3 +295,18 @@ def test_a_tagger_that_learnt_a_list_of_names_loses_more_f1_when_entities_are_sw
                for f in doc["findings"])
     html = (brittle_dir / "report.html").read_text(encoding="utf-8")
     assert "replaced by an unseen entity" in html
+    card = (brittle_dir / "model_card.md").read_text(encoding="utf-8")
+    drop = brittle["robustness.entity_swap_f1_drop"]
+    assert "## Robustness" in card and "never holds: entity F1" in card and f"(drop {drop:.4g}" in card
+
+
+def test_examples_show_changed_predictions_then_sentences_with_entities() -> None:
+    from rai_ft.checks.entity_robustness import EntityRobustnessCheck, EntityRobustnessConfig
+
+    words = [["so", "it", "goes"], ["we", "met", "alice"], ["bob", "smiled"]]
+    gold = [["O", "O", "O"], ["O", "O", "B-person"], ["B-person", "O"]]
+    found = [["O", "O", "O"], ["O", "O", "B-person"], ["O", "O"]]  # the typo made bob's entity vanish
+    noisy = [["si", "ti", "goes"], ["ew", "met", "alice"], ["bbo", "smiled"]]
+    check = EntityRobustnessCheck(EntityRobustnessConfig(examples=3))
+    shown = check._examples(words, gold, gold, noisy, found, [[0, 1], [0], [0]])
+    assert [x["words"] for x in shown] == [words[2], words[1], words[0]]

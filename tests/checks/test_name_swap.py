@@ -182,6 +182,9 @@ def test_a_tagger_blind_to_black_perceived_names_is_flagged_and_its_twin_is_not(
     assert lo <= gaps["blind"] <= hi and lo > 0.3
     html = (clean_dir / "report.html").read_text(encoding="utf-8")
     assert "Fairness: names swapped into person entities" in html and "Bertrand &amp; Mullainathan" in html
+    card = (clean_dir / "model_card.md").read_text(encoding="utf-8")
+    gap = clean["metrics"]["fairness.name_swap_recall_gap"]
+    assert f"gap (max − min) {gap:.4g}" in card and "No fairness audit was possible" not in card
 
 
 @pytest.mark.parametrize("metric", ["fairness.name_swap_recall_gap", "fairness.name_swap.black_female.person_recall",

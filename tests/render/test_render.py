@@ -94,3 +94,25 @@ def test_data_check_section_escapes_example_texts(hostile_run: Path) -> None:
                                           "label_base_rate": 0.5, "p_value": 0.0}]
     html = render_html(doc)
     assert "<script" not in html.lower() and html.count("&lt;script&gt;") >= 3
+
+
+def test_threads_row_leaves_out_what_the_library_did_not_report(hostile_run: Path) -> None:
+    from rai_ft.render.html import render_html
+
+    doc = json.loads((hostile_run / "audit.json").read_text())
+    doc["environment"]["threads"]["blas"] = [{"internal_api": "openmp", "version": None, "num_threads": 2,
+                                              "architecture": None}]
+    row = re.search(r"Threads</th><td>(.*?)</td>", render_html(doc)).group(1)
+    assert "openmp: 2" in row and "None" not in row
+
+
+def test_an_audit_json_from_before_the_shift_control_still_renders(hostile_run: Path) -> None:
+    # `rai-ft report` re-renders old runs: a detail a newer check adds must be optional in both templates
+    from rai_ft.render.card import render_card
+    from rai_ft.render.html import render_html
+
+    doc = json.loads((hostile_run / "audit.json").read_text())
+    assert doc["checks"]["privacy"]["details"]["mia"].pop("shift_auc", None) is not None
+    assert "Shift control" not in render_html(doc) and "Shift control" not in render_card(doc)
+    doc["checks"]["privacy"]["details"]["mia"]["shift_auc"] = 0.9
+    assert "CONFOUNDED" in render_html(doc) and "they differ" in render_card(doc)
