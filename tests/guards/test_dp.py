@@ -159,3 +159,19 @@ def test_fixed_batches_warn_that_the_guarantee_assumes_poisson(tmp_path, tiny_mo
     code, doc = _run(tmp_path, spec)
     assert {"severity": "warn", "message": MSG_NO_POISSON} in [
         {k: f[k] for k in ("severity", "message")} for f in doc["findings"]]
+
+
+def test_a_separate_head_learning_rate_trains_under_dp_with_the_same_epsilon(tmp_path, tiny_model_dir,
+                                                                             sentiment_csv) -> None:
+    # two optimizer groups (adapter, head) under Opacus: the noise and the accountant do not depend on the rates
+    policy = _dp_policy(tmp_path)
+    model = {"base": str(tiny_model_dir), "adapter": {"method": "lora"}}
+    eps = []
+    for i, head_lr in enumerate((None, 5e-2)):
+        spec = spec_dict(tiny_model_dir, sentiment_csv, policy, model=model)
+        spec["train"]["head_learning_rate"] = head_lr
+        code, doc = _run(tmp_path, spec, out=f"r{i}")
+        assert code == 0 and doc is not None
+        eps.append(doc["metrics"]["privacy.epsilon"])
+        assert doc["spec"]["train"]["head_learning_rate"] == head_lr
+    assert eps[0] == pytest.approx(eps[1])
