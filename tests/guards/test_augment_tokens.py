@@ -63,7 +63,7 @@ def test_a_tagger_trained_with_augment_loses_less_to_typos_than_its_exact_copy_t
     augmented = _train_and_audit(tmp_path / "augmented", tiny_model_dir, base, {"augment": {
         "fraction": 1.0, "word_fraction": 1.0, "transformations": TRANSFORMS}}, audit_file)
     b, a = brittle["metrics"], augmented["metrics"]
-    print({k: (round(b[k], 3), round(a[k], 3)) for k in b if k.startswith("robustness.")})
+    print({k: (b[k], a[k]) for k in b if k.startswith("robustness.")})  # the swap metrics are None: no unseen names
     n_train = augmented["_trained"]["data"]["sizes"]["train"]
     assert augmented["_trained"]["guards"]["augment"]["summary"]["added_per_epoch"] == [n_train] * 4
     assert a["robustness.entity_f1_clean"] >= 0.95 and b["robustness.entity_f1_clean"] >= 0.95
