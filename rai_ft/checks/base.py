@@ -9,14 +9,18 @@ import numpy as np
 import pandas as pd
 
 from rai_ft.config.loading import StrictModel
-from rai_ft.results import CheckResult
+from rai_ft.results import CheckResult, Finding
 
 if TYPE_CHECKING:  # pragma: no cover
     from rai_ft.config import Policy, Spec
     from rai_ft.data.loading import DataBundle
     from rai_ft.modeling.predictor import Predictor
 
-__all__ = ["Check", "CheckConfig", "Predictions", "AuditContext"]
+__all__ = ["Check", "CheckConfig", "Predictions", "AuditContext", "MSG_ONE_CLASS", "unmeasured_if_one_class"]
+
+MSG_ONE_CLASS = ("{check}: the model predicts '{label}' for every one of the {n} test rows (which hold {k} labels); "
+                 "a model that never changes its answer cannot flip, so {what} of 0 would mean nothing and is not "
+                 "measured")
 
 
 class CheckConfig(StrictModel):
@@ -43,6 +47,12 @@ class Predictions:
 
     def __len__(self) -> int:
         return int(self.y_true.shape[0])
+
+    def one_class(self) -> str | None:
+        """The label the model gives every test row, where the gold labels hold several; else None."""
+        if len(np.unique(self.y_pred)) == 1 and len(np.unique(self.y_true)) > 1:
+            return self.labels[int(self.y_pred[0])]
+        return None
 
 
 @dataclass
@@ -91,3 +101,15 @@ class Check(Generic[C]):
     def run(self, ctx: AuditContext) -> CheckResult:  # pragma: no cover - abstract
         """Audit the model from *ctx* and return metrics, findings and details."""
         raise NotImplementedError
+
+
+def unmeasured_if_one_class(check: Check, predictions: Predictions, what: str) -> CheckResult | None:
+    """For a check whose number is a rate of changed answers: every metric None and a warn finding when the model
+    gives one label to every test row (it cannot flip, so 0 would pass vacuously); None otherwise."""
+    label = predictions.one_class()
+    if label is None:
+        return None
+    msg = MSG_ONE_CLASS.format(check=check.name, label=label, n=len(predictions),
+                               k=len(np.unique(predictions.y_true)), what=what)
+    return CheckResult(name=check.name, metrics=dict.fromkeys(check.metric_patterns),
+                       findings=[Finding("warn", msg, source=check.name)])

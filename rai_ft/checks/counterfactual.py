@@ -18,7 +18,7 @@ import numpy as np
 
 from pydantic import BaseModel, Field, model_validator
 
-from rai_ft.checks.base import AuditContext, Check, CheckConfig
+from rai_ft.checks.base import AuditContext, Check, CheckConfig, unmeasured_if_one_class
 from rai_ft.fairness.counterfactual import DEFAULT_SWAPS, counterfactual_flips
 from rai_ft.fairness.names import NAME_SWAPS
 from rai_ft.results import CheckResult, Finding
@@ -75,6 +75,9 @@ class CounterfactualCheck(Check[CounterfactualConfig]):
         cfg = self.config
         if ctx.predictor is None:
             return CheckResult(name=self.name, status="skipped", error="no model to query")
+        vacuous = unmeasured_if_one_class(self, ctx.predictions, "a flip rate")
+        if vacuous is not None:
+            return vacuous
         swaps = builtin_swaps(cfg.builtin) if cfg.swaps is None else {
             a: (tuple(s.groups), [tuple(t) for t in s.terms]) for a, s in cfg.swaps.items()}
         n = len(ctx.texts)

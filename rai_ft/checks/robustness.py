@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from rai_ft.checks.base import AuditContext, Check, CheckConfig
+from rai_ft.checks.base import AuditContext, Check, CheckConfig, unmeasured_if_one_class
 from rai_ft.results import CheckResult, Finding
 from rai_ft.sampling import order_free_sample
 from rai_ft.robustness.attack import AttackRun
@@ -112,6 +112,9 @@ class RobustnessCheck(Check[RobustnessConfig]):
         cfg = self.config
         if ctx.predictor is None:
             return CheckResult(name=self.name, status="skipped", error="no model to attack")
+        vacuous = unmeasured_if_one_class(self, ctx.predictions, "an attack success rate")
+        if vacuous is not None:
+            return vacuous
         recipe = cfg.resolved_recipe()
         engine = "textattack" if isinstance(recipe, str) else cfg.engine
         described = {"name": recipe, "engine": "textattack"} if isinstance(recipe, str) else recipe.describe()
