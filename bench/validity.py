@@ -293,21 +293,23 @@ def memorisation(zoo: Zoo, held_out: pd.DataFrame, twins: tuple[str, ...] = ("dp
     epochs under the dp guard (epsilon 1: each row's influence on the weights is bounded, the documented cure for
     memorisation). Size twin (only if ``memo_scale`` > 0): the same recipe and epochs on ``memo_scale`` x as many rows
     of the same distribution (a superset of the defective's rows); it costs ``memo_scale`` x the defective's training,
-    so the full run leaves it out unless asked (``--memo-twins dp size``). Non-members for all: the same
-    ``memo_train`` held-out SST-2 train sentences (same distribution); every model is attacked with ``memo_train``
-    members.
+    so the full run leaves it out unless asked (``--memo-twins dp size``). Once twin (``--memo-twins once``): the same
+    recipe and the same number of optimisation steps, but every row seen once: ``memo_train`` x ``memo_epochs`` rows
+    (a superset of the defective's) for one epoch. Only the repetition differs, which is what memorisation is.
+    Non-members for all: the same ``memo_train`` held-out SST-2 train sentences (same distribution); every model is
+    attacked with ``memo_train`` members.
     """
     s = zoo.sizes
-    n, big = s.memo_train, s.memo_train * max(s.memo_scale, 1)
-    rows = held_out.sample(n=big + n + 64, random_state=SEED + 2)  # large train (first n = small), non-members, val
-    small, large = rows.iloc[:n], rows.iloc[:big]
-    test, val = rows.iloc[big:big + n], rows.iloc[big + n:]
+    n = s.memo_train
+    shuffled = held_out.sample(frac=1.0, random_state=SEED + 2)  # non-members, validation, then training rows
+    test, val, rows = shuffled.iloc[:n], shuffled.iloc[n:n + 64], shuffled.iloc[n + 64:]
+    small = rows.iloc[:n]  # every twin's training set starts with these rows
     shared = {"validation": zoo.csv("memo-val", val), "test": zoo.csv("memo-test", test)}
     checks = {"privacy": {"mia": True, "max_examples": n, "pii": False}}
 
-    def member(name: str, train: pd.DataFrame, guards: dict | None = None) -> dict:
+    def member(name: str, train: pd.DataFrame, guards: dict | None = None, epochs: int = s.memo_epochs) -> dict:
         files = {"train": zoo.csv(f"memo-train-{name}", train), **shared}
-        return zoo.run(zoo.spec(f"memo-{name}", files, checks, adapter=FULL, epochs=s.memo_epochs, lr=1e-4,
+        return zoo.run(zoo.spec(f"memo-{name}", files, checks, adapter=FULL, epochs=epochs, lr=1e-4,
                                 guards=guards))[1]
 
     bad = member("defective", small)
@@ -316,7 +318,11 @@ def memorisation(zoo: Zoo, held_out: pd.DataFrame, twins: tuple[str, ...] = ("dp
         out["memorised small training set (dp twin)"] = {"defective": bad, "clean": member("dp", small, {"dp": DP})}
     if "size" in twins and s.memo_scale > 0:
         out[f"memorised small training set ({s.memo_scale}x rows twin)"] = {"defective": bad,
-                                                                        "clean": member("clean", large)}
+                                                                        "clean": member("clean", rows.iloc[
+                                                                            :n * s.memo_scale])}
+    if "once" in twins:
+        out[f"memorised small training set (once twin: {n * s.memo_epochs} rows, 1 epoch)"] = {
+            "defective": bad, "clean": member("once", rows.iloc[:n * s.memo_epochs], epochs=1)}
     return out
 
 
@@ -491,8 +497,9 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="tiny sizes (a smoke run, not a measurement)")
     ap.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS),
                     help="only these pairs (default: all); the table then has only their rows")
-    ap.add_argument("--memo-twins", nargs="+", choices=("dp", "size"), default=["dp"],
-                    help="the memorisation defective's twins: dp guard (default) and/or more rows (--memo-scale x)")
+    ap.add_argument("--memo-twins", nargs="+", choices=("dp", "size", "once"), default=["dp"],
+                    help="the memorisation defective's twins: dp guard (default), more rows (--memo-scale x) for "
+                         "the same epochs, and/or each row once (the same steps, memo_epochs x rows, 1 epoch)")
     ap.add_argument("--memo-scale", type=int, default=None, help="the size twin's rows / the defective's (default 4)")
     ap.add_argument("--memo-epochs", type=int, default=None,
                     help=f"epochs of every memorisation member (default {FULL_SIZES.memo_epochs})")
