@@ -55,6 +55,17 @@ def _card_data(a: dict[str, Any]) -> Any:
     )
 
 
+def _default_use(audit: dict[str, Any]) -> str:
+    """The intended-use line when the spec has no description."""
+    labels = audit["data"]["labels"]
+    if audit["spec"].get("task") == "token-classification":
+        types = sorted({t.split("-", 1)[-1] for t in labels if t != "O"})
+        what = f"Tagging entities of the types {', '.join(types)} in text like the training data"
+    else:
+        what = f"Classifying text like the training data into {', '.join(labels)}"
+    return f"{what}, as decision support reviewed by a person."
+
+
 def _ok_details(audit: dict[str, Any], check: str) -> dict[str, Any] | None:
     c = audit["checks"].get(check)
     return c["details"] if c and c["status"] == "ok" else None
@@ -76,7 +87,8 @@ def render_card(audit: dict[str, Any]) -> str:
     fairness = audit["checks"].get("fairness")
     counts = {s: sum(r["status"] == s for r in audit["gate"]["results"]) for s in ("pass", "warn", "fail")}
     body = env.get_template("model_card.md.j2").render(
-        a=audit, fmt=_fmt, limit=_limit, counts=counts, perf_rows=_PERF_ROWS,
+        a=audit, fmt=_fmt, limit=_limit, counts=counts,
+        perf_rows=[(label, key) for label, key in _PERF_ROWS if key in audit["metrics"]],  # this task's rows
         verdict={"pass": "PASS", "warn": "PASS WITH WARNINGS", "fail": "FAIL"}[audit["gate"]["status"]],
         fairness=fairness if fairness and fairness["status"] == "ok" else None,
         findings=[f for f in audit["findings"] if f["severity"] != "info"],
@@ -87,9 +99,7 @@ def render_card(audit: dict[str, Any]) -> str:
         name_swap=_ok_details(audit, "name_swap"),
         entity_robustness=_ok_check(audit, "entity_robustness"),
         entity_attribution=_ok_details(audit, "entity_attribution"),
-        intended_use=audit["spec"].get("description") or
-        f"Classifying text like the training data into {', '.join(audit['data']['labels'])}, "
-        "as decision support reviewed by a person.",
+        intended_use=audit["spec"].get("description") or _default_use(audit),
     )
     card = ModelCard(f"---\n{_card_data(audit).to_yaml()}\n---\n\n{body}")
     return str(card)

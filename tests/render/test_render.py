@@ -116,3 +116,22 @@ def test_an_audit_json_from_before_the_shift_control_still_renders(hostile_run: 
     assert "Shift control" not in render_html(doc) and "Shift control" not in render_card(doc)
     doc["checks"]["privacy"]["details"]["mia"]["shift_auc"] = 0.9
     assert "CONFOUNDED" in render_html(doc) and "they differ" in render_card(doc)
+
+
+def test_card_of_a_token_classifier_lists_only_its_metrics_and_names_its_entity_types() -> None:
+    """A tagger's card showed the text task's accuracy and macro rows as dashes and its intended use as
+    "classifying text into O, B-LOC, ..."; it now lists the entity metrics and names the entity types."""
+    from rai_ft.render.card import render_card
+    from tests.audit_doc import minimal_audit
+
+    doc = minimal_audit({"performance.entity_f1": 0.5, "performance.token_accuracy": 0.9})
+    doc["spec"]["task"] = "token-classification"
+    doc["data"]["labels"] = ["O", "B-LOC", "I-LOC", "B-PER", "I-PER"]
+    card = render_card(doc)
+    assert "| entity F1 | 0.5 |" in card and "| token accuracy | 0.9 |" in card
+    assert "macro F1" not in card and "| accuracy |" not in card
+    assert "Tagging entities of the types LOC, PER in text like the training data" in card
+    text = minimal_audit({"performance.accuracy": 0.8, "performance.macro_f1": None})
+    card = render_card(text)
+    assert "| accuracy | 0.8 |" in card and "| macro F1 | — |" in card  # unmeasured still shows, as a dash
+    assert "Classifying text like the training data into neg, pos" in card
