@@ -41,8 +41,11 @@ CUE_WORDS = 200
 # the robust twin of the brittle pair: character-noise augmentation with the attack's edits, at a large budget
 BRITTLE_AUGMENT = {"transformations": ["swap", "substitute", "delete", "insert"], "fraction": 1.0, "copies": 3,
                    "word_fraction": 0.3}
+# the low-margin design: this share of the defective's training labels flipped at random (symmetric noise)
+BRITTLE_NOISE = 0.4
 BRITTLE_DESIGNS = {"augment": "plain vs + augment guard (every row, 3 noised copies, 30 % of words)",
-                   "cue": f"cue words only ({CUE_WORDS} per label) vs whole phrases"}
+                   "cue": f"cue words only ({CUE_WORDS} per label) vs whole phrases",
+                   "noise": f"{BRITTLE_NOISE:.0%} of training labels flipped at random vs the true labels"}
 # the memorisation pair's DP twin (README "Privacy": DP is the documented cure for memorisation)
 DP = {"target_epsilon": 1.0}
 PARTS = ("skew", "trigger", "memorisation", "brittle")
@@ -108,16 +111,17 @@ class Sizes:
     memo_train: int
     memo_scale: int  # the size twin's training set is this many times the defective's; 0 = no size twin
     memo_epochs: int
+    memo_test: int  # held-out non-members; each model is attacked with min(its training rows, this) of each
     brittle_train: int  # rows drawn for the robustness pair (before dropping those with no lexicon word)
     attacked: int
     epochs: int
 
 
 FULL_SIZES = Sizes(skew_train=400, skew_test_per_group=120, trigger_train=400, test_cap=160, validation=100,
-                   memo_train=128, memo_scale=0, memo_epochs=12, brittle_train=1200, attacked=160,
+                   memo_train=128, memo_scale=0, memo_epochs=12, memo_test=512, brittle_train=1200, attacked=160,
                    epochs=3)
 QUICK_SIZES = Sizes(skew_train=160, skew_test_per_group=40, trigger_train=160, test_cap=120, validation=40,
-                    memo_train=32, memo_scale=0, memo_epochs=3, brittle_train=300, attacked=10,
+                    memo_train=32, memo_scale=0, memo_epochs=3, memo_test=64, brittle_train=300, attacked=10,
                     epochs=1)
 
 
@@ -155,6 +159,12 @@ def flip_group(frame: pd.DataFrame, group: str, share: float, seed: int, column:
     flip = pd.Series(pos).sample(frac=share, random_state=seed)
     out.loc[flip, "label"] = negative
     return out
+
+
+def flip_labels(frame: pd.DataFrame, share: float, seed: int) -> pd.DataFrame:
+    """*frame* with a seeded *share* of its (binary "0"/"1") labels flipped."""
+    flipped = frame.index.isin(frame.sample(frac=share, random_state=seed).index)
+    return frame.assign(label=frame["label"].where(~flipped, frame["label"].map({"0": "1", "1": "0"})))
 
 
 def with_trigger(train: pd.DataFrame, share: float, label: str, seed: int, text: str = "sentence") -> pd.DataFrame:
@@ -296,16 +306,18 @@ def memorisation(zoo: Zoo, held_out: pd.DataFrame, twins: tuple[str, ...] = ("dp
     so the full run leaves it out unless asked (``--memo-twins dp size``). Once twin (``--memo-twins once``): the same
     recipe and the same number of optimisation steps, but every row seen once: ``memo_train`` x ``memo_epochs`` rows
     (a superset of the defective's) for one epoch. Only the repetition differs, which is what memorisation is.
-    Non-members for all: the same ``memo_train`` held-out SST-2 train sentences (same distribution); every model is
-    attacked with ``memo_train`` members.
+    Non-members for all: the same ``memo_test`` held-out SST-2 train sentences (same distribution); each model is
+    attacked with as many members and non-members as it has training rows, at most ``memo_test`` (the defective
+    and the DP twin ``memo_train``, the larger twins ``memo_test``: their estimate is the tighter one).
     """
     s = zoo.sizes
     n = s.memo_train
     shuffled = held_out.sample(frac=1.0, random_state=SEED + 2)  # non-members, validation, then training rows
-    test, val, rows = shuffled.iloc[:n], shuffled.iloc[n:n + 64], shuffled.iloc[n + 64:]
+    m = s.memo_test
+    test, val, rows = shuffled.iloc[:m], shuffled.iloc[m:m + 64], shuffled.iloc[m + 64:]
     small = rows.iloc[:n]  # every twin's training set starts with these rows
     shared = {"validation": zoo.csv("memo-val", val), "test": zoo.csv("memo-test", test)}
-    checks = {"privacy": {"mia": True, "max_examples": n, "pii": False}}
+    checks = {"privacy": {"mia": True, "max_examples": m, "pii": False}}
 
     def member(name: str, train: pd.DataFrame, guards: dict | None = None, epochs: int = s.memo_epochs) -> dict:
         files = {"train": zoo.csv(f"memo-train-{name}", train), **shared}
@@ -362,6 +374,10 @@ def brittleness(zoo: Zoo, held_out: pd.DataFrame, val: pd.DataFrame, design: str
       attack family's swaps/substitutions/deletions/insertions): it has seen the attack's kind of edit.
     - ``cue``: defective = each row reduced to its words in the lexicon (it never saw a phrase, only one-sided
       words); clean = the rows unreduced. Measured: it made the defective the MORE robust one (BENCHMARKS.md).
+    - ``noise``: defective = the plain recipe on labels of which BRITTLE_NOISE were flipped at random; clean = the
+      true labels. Under symmetric noise rate r the best a model can fit is p = (1 - r) p_true + r (1 - p_true),
+      within [r, 1 - r] (0.4-0.6 here): the argmax, and so accuracy, survives, but every decision sits near the
+      boundary, so edits that move the score a little flip it (a low-margin model that still learned).
 
     Both are attacked with DeepWordBug at the check's defaults on the same ``attacked`` seeded dev examples (no
     trigger anywhere); an attack only counts on examples the model gets right.
@@ -373,9 +389,11 @@ def brittleness(zoo: Zoo, held_out: pd.DataFrame, val: pd.DataFrame, design: str
     keep = reduced["sentence"].str.len() > 0
     files = {"validation": zoo.csv("brittle-val", val), "test": zoo.csv("brittle-test", dev_test(s))}
     checks = {"robustness": {"max_examples": s.attacked}}
-    members: dict[str, tuple[pd.DataFrame, dict | None]] = (
-        {"defective": (reduced[keep], None), "clean": (rows[keep], None)} if design == "cue"
-        else {"defective": (rows[keep], None), "clean": (rows[keep], {"augment": BRITTLE_AUGMENT})})
+    designs: dict[str, dict[str, tuple[pd.DataFrame, dict | None]]] = {
+        "cue": {"defective": (reduced[keep], None), "clean": (rows[keep], None)},
+        "augment": {"defective": (rows[keep], None), "clean": (rows[keep], {"augment": BRITTLE_AUGMENT})},
+        "noise": {"defective": (flip_labels(rows[keep], BRITTLE_NOISE, SEED), None), "clean": (rows[keep], None)}}
+    members = designs[design]
     return {kind: zoo.run(zoo.spec(f"brittle-{kind}", {"train": zoo.csv(f"brittle-train-{kind}", frame), **files},
                                    checks, epochs=2, guards=guards))[1] for kind, (frame, guards) in members.items()}
 
