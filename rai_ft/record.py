@@ -177,8 +177,9 @@ def _reserve(root: Path, name: str) -> Path:
             os.mkdir(_reservation(candidate))
         except FileExistsError:
             continue
-        if candidate.exists():
-            os.rmdir(_reservation(candidate))
+        if candidate.exists():  # committed before our claim: the claim is not ours to keep
+            with contextlib.suppress(FileNotFoundError):
+                os.rmdir(_reservation(candidate))
             continue
         return candidate
 
@@ -196,7 +197,8 @@ def reserved_run_dir(root: Path, name: str) -> Iterator[Path]:
     try:
         yield final
     finally:
-        shutil.rmtree(_reservation(final), ignore_errors=True)
+        if not final.exists():  # once committed, a folder of that name is another run's claim (see _reserve)
+            shutil.rmtree(_reservation(final), ignore_errors=True)
         if created and not final.exists():
             with contextlib.suppress(OSError):
                 root.rmdir()  # only if empty

@@ -55,6 +55,19 @@ def test_reserved_names_are_distinct_under_threads_and_nothing_is_left(tmp_path:
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names)  # committed, no staging folder left
 
 
+def test_a_committed_run_does_not_remove_a_later_claim_of_its_name(tmp_path: Path) -> None:
+    """Failed before (the flaky 7 == 8 above, under load): a run that committed X removed ".X.partial" on its way
+    out, though by then that folder was another run's fresh claim of the same name; the other run then crashed
+    with FileNotFoundError when it found X taken and released its claim."""
+    from rai_ft.record import _reservation
+
+    with reserved_run_dir(tmp_path, "same") as final:
+        with staged_run_dir(final) as tmp:
+            (tmp / "audit.json").write_text("{}")
+        os.mkdir(_reservation(final))  # a slower run claims the same name between our commit and our exit
+    assert _reservation(final).is_dir() and final.is_dir()
+
+
 def test_a_reservation_is_released_when_the_run_fails(tmp_path: Path) -> None:
     try:
         with reserved_run_dir(tmp_path / "reports", "x"):
