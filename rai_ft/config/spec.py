@@ -146,6 +146,11 @@ class TrainConfig(StrictModel):
         None, gt=0, description="Learning rate of the new, randomly initialised output head (classifier/score); "
                                 "None = learning_rate. A token classifier's head needs far more than its adapter: "
                                 "at the adapter's rate it stays at all-O for epochs.")
+    lr_schedule: Literal["constant", "linear"] = Field(
+        "constant", description="constant, or linear decay to 0 at the end of the planned epochs (each parameter "
+                                "group from its own rate).")
+    warmup_ratio: float = Field(0.0, ge=0, lt=1, description="Share of training over which the rates rise linearly "
+                                                              "from 0 (before the schedule; 0 = no warm-up).")
     optimizer: Literal["adamw", "sgd"] = Field("adamw", description="sgd (with momentum) suits DP training.")
     momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum.")
     weight_decay: float = Field(0.0, ge=0)

@@ -22,6 +22,7 @@ from rai_ft.modeling.adapters import head_parameters
 from rai_ft.training import distributed
 from rai_ft.training.batches import EncodedDataset, make_loader
 from rai_ft.training.context import TrainContext
+from rai_ft.training.schedule import LearningRateSchedule
 
 __all__ = ["TrainSummary", "train_model"]
 
@@ -77,6 +78,7 @@ class _Setup:
     adalora: Any  # AdaLoRA's rank allocator (called after each step), else None
     shard: bool
     device: Any
+    schedule: LearningRateSchedule
 
 
 def _param_groups(model: torch.nn.Module, params: list[torch.nn.Parameter], ctx: TrainContext) -> list[dict[str, Any]]:
@@ -120,7 +122,9 @@ def _setup(ctx: TrainContext, guards: list[Guard[Any]]) -> _Setup:
         loader = guard.wrap_loader(loader, ctx)
     for guard in guards:
         model, optimizer, loader = guard.wrap_training(model, optimizer, loader, ctx)
-    return _Setup(model, optimizer, loader, dataset, params, ctx.criterion, adalora, shard, distributed.device())
+    schedule = LearningRateSchedule(optimizer, tc.lr_schedule, tc.warmup_ratio, tc.epochs)
+    return _Setup(model, optimizer, loader, dataset, params, ctx.criterion, adalora, shard, distributed.device(),
+                  schedule)
 
 
 def _epoch_loader(run: _Setup, ctx: TrainContext, guards: list[Guard[Any]], epoch: int) -> tuple[Any, int]:
@@ -147,6 +151,14 @@ def _loss(run: _Setup, batch: dict[str, torch.Tensor], ctx: TrainContext) -> tor
     return ctx.task.loss(run.model(**batch).logits, labels, weights, run.criterion, ctx.per_example_loss)
 
 
+def _batches(loader: Any, rows: int, batch_size: int) -> int:
+    """Batches one pass over *loader* yields (its length; else the rows over the batch size)."""
+    try:
+        return max(1, len(loader))
+    except TypeError:
+        return max(1, math.ceil(rows / batch_size))
+
+
 def _train_epoch(run: _Setup, ctx: TrainContext, hooks: Sequence[Any], loader: Any, epoch: int, step: int,
                  summary: TrainSummary, progress: bool) -> tuple[list[float], int]:
     """One pass over *loader*; returns the step losses and the step count after it."""
@@ -154,13 +166,15 @@ def _train_epoch(run: _Setup, ctx: TrainContext, hooks: Sequence[Any], loader: A
     run.model.train()
     losses: list[float] = []
     bar = tqdm(loader, desc=f"epoch {epoch}/{tc.epochs}", disable=not progress or None, unit="step", leave=False)
-    for batch in bar:
+    batches = _batches(loader, len(run.dataset), tc.batch_size)
+    for i, batch in enumerate(bar):
         loss = _loss(run, batch, ctx)
         if loss is None:
             continue
         loss.backward()
         if ctx.clip_gradients and tc.max_grad_norm:
             torch.nn.utils.clip_grad_norm_(run.params, tc.max_grad_norm)
+        run.schedule.before_step(epoch, min(i, batches - 1), batches)
         run.optimizer.step()
         skipped = getattr(run.optimizer, "_is_last_step_skipped", False)  # virtual batch: not a full step yet
         if not skipped:
@@ -228,6 +242,8 @@ def train_model(ctx: TrainContext, guards: list[Guard[Any]], progress: bool = Tr
         losses, step = _train_epoch(run, ctx, hooks, loader, epoch, step, summary, progress)
         logs = {"epoch": epoch, "train_loss": float(np.mean(losses)) if losses else float("nan"),
                 "extra_examples": n_extra, "seconds": round(time.perf_counter() - epoch_start, 3)}
+        if run.schedule.active:
+            logs["lr"] = run.schedule.rate  # the rate of the epoch's last step (first parameter group)
         logs.update(ctx.task.validate(distributed.unwrap(run.model), ctx))
         summary.history.append(logs)
         summary.epochs_run = epoch
