@@ -40,6 +40,8 @@ RECIPES: dict[str, dict[str, Any]] = {
     "lora-shared-lr": {"adapter": LORA, "lr": 3e-3, "epochs": 5},
     "full": {"adapter": {"method": "full"}, "lr": 1e-4, "epochs": 5},
     "full-head-lr": {"adapter": {"method": "full"}, "lr": 1e-4, "head_lr": 1e-2, "epochs": 3},
+    # "lora" with the probe's schedule (bench/ner_head_lr.py: a tenth of training warming up, then linear decay)
+    "lora-linear": {"adapter": LORA, "lr": 1e-3, "head_lr": 1e-2, "epochs": 5, "schedule": "linear", "warmup": 0.1},
 }
 
 
@@ -52,7 +54,8 @@ def spec_for(name: str, recipe: dict[str, Any], out: Path, quick: bool) -> Path:
             "model": {"base": "builtin:minilm", "adapter": recipe["adapter"]},
             "data": {"source": "builtin:wnut17", **({"sample": {"train": 200}} if quick else {})},
             "train": {"epochs": 1 if quick else recipe["epochs"], "batch_size": 16, "learning_rate": recipe["lr"],
-                      "head_learning_rate": recipe.get("head_lr"),
+                      "head_learning_rate": recipe.get("head_lr"), "lr_schedule": recipe.get("schedule", "constant"),
+                      "warmup_ratio": recipe.get("warmup", 0.0),
                       "max_length": 128, "seed": 13, "early_stopping": {"patience": 2, "metric": "macro_f1"}},
             "policy": "policy.yaml"}
     path = out / f"ner-{name}.yaml"
