@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["IGNORE", "Encoding", "encode", "first_pieces", "missing_words", "word_predictions",
+__all__ = ["IGNORE", "Encoding", "encode", "piece_positions", "first_pieces", "missing_words", "word_predictions",
            "word_probabilities", "MSG_NOT_FAST", "MSG_TAG_COUNT", "MSG_TAG_SENTENCES", "MSG_ROW_COUNT", "MSG_WORD_ID"]
 
 IGNORE = -100
@@ -181,3 +181,9 @@ def word_probabilities(probabilities: Any, word_ids: Sequence[WordIds], n_words:
         picked[missing, fallback_id] = 1.0
         out.append(picked)
     return out
+
+
+def piece_positions(scores: Any, n_pieces: int) -> Any:
+    """The last *n_pieces* positions of ``(batch, positions, classes)`` *scores*: prompt tuning prepends its
+    virtual tokens to the input, so a prompt-tuned model scores more positions than the batch has pieces."""
+    return scores[:, -n_pieces:] if scores.shape[1] > n_pieces else scores

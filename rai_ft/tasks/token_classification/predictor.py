@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from rai_ft.errors import SpecError
-from rai_ft.tasks.token_classification.align import encode, word_probabilities
+from rai_ft.tasks.token_classification.align import encode, piece_positions, word_probabilities
 
 __all__ = ["TokenPredictor", "MSG_TAGS_DIFFER"]
 
@@ -60,7 +60,8 @@ class TokenPredictor:
         does not know: 0), as a tensor that keeps its gradient (explainers differentiate it)."""
         import torch
 
-        proba = torch.softmax(self.model(**inputs).logits.float(), dim=-1)
+        logits = piece_positions(self.model(**inputs).logits, inputs["input_ids"].shape[1])
+        proba = torch.softmax(logits.float(), dim=-1)
         known = torch.as_tensor(self._column >= 0, dtype=proba.dtype)
         return proba[:, :, torch.as_tensor(np.maximum(self._column, 0))] * known
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from rai_ft.data.loading import DataBundle
 from rai_ft.tasks.base import Task
+from rai_ft.tasks.token_classification.align import piece_positions
 from rai_ft.tasks.token_classification.data import TAGS, TOKENS, load_token_data, sentences_of
 from rai_ft.tasks.token_classification.entities import entity_scores, extract_entities
 from rai_ft.tasks.token_classification.perturb import noisy_words
@@ -105,6 +106,7 @@ class TokenClassification(Task):
         sentence's gradient does not depend on how many words the other sentences have."""
         import torch.nn.functional as F
 
+        logits = piece_positions(logits, labels.shape[1])
         if not per_example:
             return F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=-100)
         words = F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=-100, reduction="none")
