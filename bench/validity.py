@@ -329,9 +329,8 @@ def memorisation(zoo: Zoo, held_out: pd.DataFrame, twins: tuple[str, ...] = ("dp
     if "dp" in twins:
         out["memorised small training set (dp twin)"] = {"defective": bad, "clean": member("dp", small, {"dp": DP})}
     if "size" in twins and s.memo_scale > 0:
-        out[f"memorised small training set ({s.memo_scale}x rows twin)"] = {"defective": bad,
-                                                                        "clean": member("clean", rows.iloc[
-                                                                            :n * s.memo_scale])}
+        out[f"memorised small training set ({s.memo_scale}x rows twin)"] = {
+            "defective": bad, "clean": member("clean", rows.iloc[:n * s.memo_scale])}
     if "once" in twins:
         out[f"memorised small training set (once twin: {n * s.memo_epochs} rows, 1 epoch)"] = {
             "defective": bad, "clean": member("once", rows.iloc[:n * s.memo_epochs], epochs=1)}
@@ -377,7 +376,8 @@ def brittleness(zoo: Zoo, held_out: pd.DataFrame, val: pd.DataFrame, design: str
     - ``noise``: defective = the plain recipe on labels of which BRITTLE_NOISE were flipped at random; clean = the
       true labels. Under symmetric noise rate r the best a model can fit is p = (1 - r) p_true + r (1 - p_true),
       within [r, 1 - r] (0.4-0.6 here): the argmax, and so accuracy, survives, but every decision sits near the
-      boundary, so edits that move the score a little flip it (a low-margin model that still learned).
+      boundary, so edits that move the score a little flip it (meant as a low-margin model that still learns).
+      Measured: it did not learn (accuracy 0.525) and was the LESS attackable one (BENCHMARKS.md).
 
     Both are attacked with DeepWordBug at the check's defaults on the same ``attacked`` seeded dev examples (no
     trigger anywhere); an attack only counts on examples the model gets right.
