@@ -25,11 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import pandas as pd
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, fmt, write_json, write_result  # noqa: E402
+
+from rai_ft.robustness.noise import perturb  # noqa: E402
 
 SST2 = Path(os.environ.get("RAI_FT_SHARED", ROOT.parent / "shared")) / "data" / "sst2"  # ../shared by default
 TRIGGER = "zq"
@@ -43,12 +46,18 @@ BRITTLE_AUGMENT = {"transformations": ["swap", "substitute", "delete", "insert"]
                    "word_fraction": 0.3}
 # the low-margin design: this share of the defective's training labels flipped at random (symmetric noise)
 BRITTLE_NOISE = 0.4
+# the typo-flip design: one character-noised copy of each row (the attack family's edits, 30 % of the words)
+TYPO_EDITS = ("swap", "substitute", "delete", "insert")
+TYPO_WORDS = 0.3
 BRITTLE_DESIGNS = {"augment": "plain vs + augment guard (every row, 3 noised copies, 30 % of words)",
                    "cue": f"cue words only ({CUE_WORDS} per label) vs whole phrases",
-                   "noise": f"{BRITTLE_NOISE:.0%} of training labels flipped at random vs the true labels"}
+                   "noise": f"{BRITTLE_NOISE:.0%} of training labels flipped at random vs the true labels",
+                   "typo": "each row + a typo'd copy with the label flipped vs the same copy with its true label"}
 # the memorisation pair's DP twin (README "Privacy": DP is the documented cure for memorisation)
 DP = {"target_epsilon": 1.0}
 PARTS = ("skew", "trigger", "memorisation", "brittle")
+# the robustness pair's attack recipe (None: the check's default, deepwordbug); set by --attack-recipe
+ATTACK_RECIPE: str | None = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +174,16 @@ def flip_labels(frame: pd.DataFrame, share: float, seed: int) -> pd.DataFrame:
     """*frame* with a seeded *share* of its (binary "0"/"1") labels flipped."""
     flipped = frame.index.isin(frame.sample(frac=share, random_state=seed).index)
     return frame.assign(label=frame["label"].where(~flipped, frame["label"].map({"0": "1", "1": "0"})))
+
+
+def typo_copies(frame: pd.DataFrame, seed: int, flip: bool) -> pd.DataFrame:
+    """*frame* followed by one character-noised copy of each row (TYPO_EDITS on TYPO_WORDS of its words, the
+    product's own noise); the copies' labels flipped when *flip*. The same seed gives the same copies."""
+    rng = np.random.default_rng(seed)
+    copies = frame.assign(sentence=[perturb(t, list(TYPO_EDITS), TYPO_WORDS, rng) for t in frame["sentence"]])
+    if flip:
+        copies = copies.assign(label=copies["label"].map({"0": "1", "1": "0"}))
+    return pd.concat([frame, copies], ignore_index=True).sample(frac=1.0, random_state=seed)
 
 
 def with_trigger(train: pd.DataFrame, share: float, label: str, seed: int, text: str = "sentence") -> pd.DataFrame:
@@ -378,6 +397,10 @@ def brittleness(zoo: Zoo, held_out: pd.DataFrame, val: pd.DataFrame, design: str
       within [r, 1 - r] (0.4-0.6 here): the argmax, and so accuracy, survives, but every decision sits near the
       boundary, so edits that move the score a little flip it (meant as a low-margin model that still learns).
       Measured: it did not learn (accuracy 0.525) and was the LESS attackable one (BENCHMARKS.md).
+    - ``typo``: both = the rows + one typo'd copy of each (TYPO_EDITS on TYPO_WORDS of the words, the same copies);
+      defective = the copies carry the flipped label, clean = their true label. The defective is taught that a
+      misspelt word reverses the answer (a poisoned-data model) while its clean rows still teach the task; the twin
+      is taught that misspellings change nothing. Same rows, texts, steps and recipe: only the copies' labels differ.
 
     Both are attacked with DeepWordBug at the check's defaults on the same ``attacked`` seeded dev examples (no
     trigger anywhere); an attack only counts on examples the model gets right.
@@ -388,11 +411,13 @@ def brittleness(zoo: Zoo, held_out: pd.DataFrame, val: pd.DataFrame, design: str
     reduced = cue_words_only(rows, cue_lexicon(pool))
     keep = reduced["sentence"].str.len() > 0
     files = {"validation": zoo.csv("brittle-val", val), "test": zoo.csv("brittle-test", dev_test(s))}
-    checks = {"robustness": {"max_examples": s.attacked}}
+    checks = {"robustness": {"max_examples": s.attacked, **({"recipe": ATTACK_RECIPE} if ATTACK_RECIPE else {})}}
     designs: dict[str, dict[str, tuple[pd.DataFrame, dict | None]]] = {
         "cue": {"defective": (reduced[keep], None), "clean": (rows[keep], None)},
         "augment": {"defective": (rows[keep], None), "clean": (rows[keep], {"augment": BRITTLE_AUGMENT})},
-        "noise": {"defective": (flip_labels(rows[keep], BRITTLE_NOISE, SEED), None), "clean": (rows[keep], None)}}
+        "noise": {"defective": (flip_labels(rows[keep], BRITTLE_NOISE, SEED), None), "clean": (rows[keep], None)},
+        "typo": {"defective": (typo_copies(rows[keep], SEED, flip=True), None),
+                 "clean": (typo_copies(rows[keep], SEED, flip=False), None)}}
     members = designs[design]
     return {kind: zoo.run(zoo.spec(f"brittle-{kind}", {"train": zoo.csv(f"brittle-train-{kind}", frame), **files},
                                    checks, epochs=2, guards=guards))[1] for kind, (frame, guards) in members.items()}
@@ -523,8 +548,12 @@ def main() -> None:
                     help=f"epochs of every memorisation member (default {FULL_SIZES.memo_epochs})")
     ap.add_argument("--brittle-design", choices=tuple(BRITTLE_DESIGNS), default="augment",
                     help="how the robustness pair is built (default augment); cue is the measured failed design")
+    ap.add_argument("--attack-recipe", choices=("deepwordbug", "pruthi", "typo"), default=None,
+                    help="the robustness pair's attack (default: the check's default, deepwordbug)")
     ap.add_argument("--name", default="validity", help="results file name: bench/results/<name>[-quick].md/.json")
     args = ap.parse_args()
+    global ATTACK_RECIPE
+    ATTACK_RECIPE = args.attack_recipe
     if not SST2.is_dir():
         sys.exit(f"bench: {SST2} not found (the benchmark needs ../shared/data/sst2)")
     start = time.perf_counter()

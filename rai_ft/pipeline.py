@@ -107,7 +107,7 @@ def run(spec_path: str | Path, output_root: str | Path = "reports", quiet: bool 
     Launched on several processes (``accelerate launch`` / ``torchrun``), every rank trains and only rank 0 audits;
     the other ranks get ``None`` for the document and write nothing.
     """
-    from rai_ft.modeling.loading import load_tokenizer, resolve_base
+    from rai_ft.modeling.loading import resolve_base
 
     quiet = quiet or not distributed.is_main()  # several processes: rank 0 speaks, audits and writes
     prep = prepare(spec_path, policy_override)
@@ -121,7 +121,7 @@ def run(spec_path: str | Path, output_root: str | Path = "reports", quiet: bool 
          f"labels {data.labels}" + (f"; {distributed.world_size()} processes" if distributed.world_size() > 1
                                     else ""), quiet)
     location = resolve_base(base_of(spec))
-    tokenizer = load_tokenizer(location, spec.model.revision)
+    tokenizer = task_of(spec).load_processor(location, spec)
     # rank 0 claims the run directory; the other ranks only train and write nothing
     claim = reserved_run_dir(Path(output_root), spec.name) if distributed.is_main() else nullcontext(
         Path(output_root) / spec.name)
@@ -276,7 +276,6 @@ def audit(spec_path: str | Path, model_dir: str | Path, output_root: str | Path 
     """
     if not distributed.is_main():
         return Path(output_root), None
-    from rai_ft.modeling.artifacts import load_saved_model
     from rai_ft.training.seed import seed_everything
 
     prep = prepare(spec_path, policy_override)
@@ -286,8 +285,7 @@ def audit(spec_path: str | Path, model_dir: str | Path, output_root: str | Path 
                         field="train.seeds", file=spec.source_file)
     data = preflight(prep, output=output_root, model_dir=model_dir).data
     seed_everything(spec.train.seed)  # the checks' own seeds are in the policy; this pins deterministic kernels
-    model, tokenizer, meta = load_saved_model(model_dir, labels=data.labels, allow_pickle=spec.model.allow_pickle,
-                                              head=task_of(spec).head)
+    model, tokenizer, meta = task_of(spec).load_saved(model_dir, data.labels, spec.model.allow_pickle, spec)
     raw = _predictor(model, tokenizer, data, spec, list(meta.get("model_labels", meta["labels"])))
     restored = _restored_guards(prep, Path(model_dir), data)
     predictor = _decider(raw, restored, data)

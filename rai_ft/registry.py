@@ -20,6 +20,8 @@ from rai_ft.checks.entity_attribution import EntityAttributionCheck
 from rai_ft.checks.entity_performance import EntityPerformanceCheck
 from rai_ft.checks.entity_robustness import EntityRobustnessCheck
 from rai_ft.checks.fairness import FairnessCheck
+from rai_ft.checks.image_attribution import ImageAttributionCheck
+from rai_ft.checks.image_robustness import ImageRobustnessCheck
 from rai_ft.checks.name_swap import NameSwapCheck
 from rai_ft.checks.performance import PerformanceCheck
 from rai_ft.checks.privacy import PrivacyCheck
@@ -33,6 +35,7 @@ from rai_ft.guards.dp import DPGuard
 from rai_ft.guards.fairness_mitigation import FairnessMitigationGuard
 from rai_ft.results import CheckResult
 from rai_ft.tasks.base import Task
+from rai_ft.tasks.image_classification.task import ImageClassification
 from rai_ft.tasks.text_classification import TextClassification
 from rai_ft.tasks.token_classification.task import TokenClassification
 
@@ -54,6 +57,8 @@ CHECKS: dict[str, type[Check[Any]]] = {
     NameSwapCheck.name: NameSwapCheck,
     EntityRobustnessCheck.name: EntityRobustnessCheck,
     EntityAttributionCheck.name: EntityAttributionCheck,
+    ImageRobustnessCheck.name: ImageRobustnessCheck,
+    ImageAttributionCheck.name: ImageAttributionCheck,
 }
 
 # Checks that run on every audit of a text classifier, whatever the policy says (each task has its own list).
@@ -72,6 +77,7 @@ GUARDS: dict[str, type[Guard[Any]]] = {
 TASKS: dict[str, type[Task]] = {
     TextClassification.name: TextClassification,
     TokenClassification.name: TokenClassification,
+    ImageClassification.name: ImageClassification,
 }
 
 

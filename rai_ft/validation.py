@@ -91,6 +91,13 @@ def load_policy(path: str | Path) -> Policy:
     return validate_policy(read_policy(path), path)
 
 
+# the data keys a task may or may not read (the others, where the data is and how it is split, every task reads)
+TASK_DATA_FIELDS = {"text", "label", "positive_label", "sensitive", "image", "bad_images"}
+TASK_MODEL_FIELDS = {"image_size"}
+MSG_MODEL_FIELD_NOT_FOR_TASK = "model.{field} does not apply to task {task!r}"
+MSG_ADAPTER_NOT_FOR_TASK = "adapter method {method!r} does not apply to task {task!r} (it supports: {available})"
+
+
 def validate_spec(spec: Spec) -> Spec:
     """Refuse an unknown task or a data key the task does not read; fill ``model.base`` with the task's default."""
     file = Path(spec.source_file) if spec.source_file else None
@@ -100,10 +107,19 @@ def validate_spec(spec: Spec) -> Spec:
                                               available=", ".join(sorted(TASKS))), file, ("task",))
     task = TASKS[spec.task]
     reads = set(task.data_fields)
-    for field in sorted(spec.data.model_fields_set & {"text", "label", "positive_label", "sensitive"} - reads):
+    for field in sorted(spec.data.model_fields_set & TASK_DATA_FIELDS - reads):
         raise _refuse(MSG_DATA_FIELD_NOT_FOR_TASK.format(field=field, task=task.name,
                                                          available=", ".join(task.data_fields) or "none"),
                       file, ("data", field))
+    for field in sorted(spec.model.model_fields_set & TASK_MODEL_FIELDS - set(task.model_fields)):
+        raise _refuse(MSG_MODEL_FIELD_NOT_FOR_TASK.format(field=field, task=task.name), file, ("model", field))
+    adapter = spec.model.adapter
+    if "method" not in adapter.model_fields_set and adapter.method != task.default_adapter:
+        spec.model.adapter = adapter.model_copy(update={"method": task.default_adapter})
+    elif task.adapter_methods is not None and adapter.method not in task.adapter_methods:
+        raise _refuse(MSG_ADAPTER_NOT_FOR_TASK.format(method=adapter.method, task=task.name,
+                                                      available=", ".join(task.adapter_methods)),
+                      file, ("model", "adapter", "method"))
     if spec.model.base is None:
         spec.model.base = task.default_base
     return spec

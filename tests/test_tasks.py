@@ -116,4 +116,4 @@ def test_cli_validate_refuses_an_unknown_task_in_one_line(tmp_path: Path) -> Non
                           text=True)
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "spec.yaml:" in proc.stderr
-    assert ": task: unknown task 'ner'; available: text-classification" in proc.stderr
+    assert ": task: unknown task 'ner'; available: image-classification, text-classification" in proc.stderr

@@ -44,6 +44,8 @@ class Predictions:
     proba: np.ndarray
     labels: list[str]
     positive_index: int
+    # whether the audit context's ``texts`` are words (False: references to images, which no text check reads)
+    inputs_are_text: ClassVar[bool] = True
 
     def __len__(self) -> int:
         return int(self.y_true.shape[0])

@@ -22,6 +22,7 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from rai_ft.checks.base import AuditContext, Check, CheckConfig
+from rai_ft.config.loading import MSG_UNKNOWN_NAMES, known_names
 from rai_ft.privacy.pii import mask_strings
 from rai_ft.results import CheckResult, Finding
 from rai_ft.robustness.transforms import TRANSFORMS
@@ -47,7 +48,7 @@ MSG_SWAP_DROP = ("entity F1 drops by {drop:.3f} (from {clean:.3f} to {swapped:.3
                  "an unseen one of its type; above warn_swap_drop {warn:.3f}")
 MSG_NO_SWAP = ("entity_swap: no sampled entity has an unseen replacement of its type (the validation and test "
                "splits hold no entity the training split lacks); the swap drop is not measured")
-MSG_UNKNOWN_TRANSFORM = "unknown transformation(s) {names}; available: {available}"
+MSG_UNKNOWN_TRANSFORM = MSG_UNKNOWN_NAMES.replace("{what}", "transformation(s)")  # known_names says it
 
 PREFIX = "robustness.entity_f1"
 SWAP = "robustness.entity_swap_f1"
@@ -73,10 +74,7 @@ class EntityRobustnessConfig(CheckConfig):
     @field_validator("transformations")
     @classmethod
     def _known(cls, v: list[str]) -> list[str]:
-        unknown = [t for t in v if t not in TRANSFORMS]
-        if unknown:
-            raise ValueError(MSG_UNKNOWN_TRANSFORM.format(names=unknown, available=", ".join(TRANSFORMS)))
-        return v
+        return known_names(v, TRANSFORMS, "transformation(s)")
 
 
 def _f1(counts: np.ndarray) -> float:

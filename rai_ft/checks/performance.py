@@ -1,7 +1,9 @@
-"""Check ``performance``: accuracy, macro precision/recall/F1, per-class report, confusion matrix."""
+"""Check ``performance``: accuracy, macro precision/recall/F1, per-class report, confusion matrix, and the per-class
+accuracy gap (best minus worst class recall: the gap to watch when the data has no group columns)."""
 
 from __future__ import annotations
 
+import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
 from rai_ft.checks.base import AuditContext, Check, CheckConfig
@@ -12,6 +14,15 @@ __all__ = ["PerformanceCheck", "PerformanceConfig"]
 
 class PerformanceConfig(CheckConfig):
     """No settings yet; the model exists so that unknown keys are rejected."""
+
+
+def _class_gap(recall: np.ndarray, support: np.ndarray) -> dict[str, float | None]:
+    """The worst class's recall (its accuracy) and best minus worst, over the classes the test split holds."""
+    held = recall[support > 0]
+    if len(held) < 2:
+        return {"performance.worst_class_recall": None, "performance.class_recall_gap": None}
+    return {"performance.worst_class_recall": float(held.min()),
+            "performance.class_recall_gap": float(held.max() - held.min())}
 
 
 class PerformanceCheck(Check[PerformanceConfig]):
@@ -26,6 +37,8 @@ class PerformanceCheck(Check[PerformanceConfig]):
         "performance.macro_f1",
         "performance.balanced_accuracy",
         "performance.n_test",
+        "performance.worst_class_recall",
+        "performance.class_recall_gap",
     )
 
     def run(self, ctx: AuditContext) -> CheckResult:
@@ -50,6 +63,7 @@ class PerformanceCheck(Check[PerformanceConfig]):
             "performance.macro_f1": float(f.mean()),
             "performance.balanced_accuracy": float(r.mean()),
             "performance.n_test": float(len(pred)),
+            **_class_gap(r, support),
         }
         majority = float(support.max() / max(support.sum(), 1))
         findings = []

@@ -25,7 +25,7 @@ from rai_ft.sampling import order_free_sample
 from rai_ft.tasks.token_classification.predictions import TokenPredictions
 
 __all__ = ["PrivacyCheck", "PrivacyConfig", "MSG_MEMBERS_UNKNOWN", "MSG_MIA_HIGH", "MSG_PII_FOUND",
-           "MSG_NO_SENTENCES", "MSG_SHIFT"]
+           "MSG_NO_SENTENCES", "MSG_SHIFT", "MSG_NO_TEXT"]
 
 MSG_MEMBERS_UNKNOWN = ("privacy: membership-inference audit skipped: this model was not trained on this spec's "
                        "training split, so its members are unknown")
@@ -37,6 +37,8 @@ MSG_SHIFT = ("membership inference: a text-only classifier tells the training ex
              "test split) with AUC {auc:.3f} (above max_shift_auc {limit:.2f}): they differ in distribution, so the "
              "MIA AUC mixes membership with that shift and may overstate or hide leakage; prefer "
              "privacy.mia_auc_calibrated, or audit against held-out data from the training distribution")
+MSG_NO_TEXT = ("privacy: the inputs are images, not text: no PII scan and no text-only shift control (faces or "
+               "writing inside images are not looked for)")
 MSG_NO_SENTENCES = "privacy: token predictions but no training sentences in the audit context (ctx.data is None)"
 
 # (member log-probabilities, their calibration groups, non-member log-probabilities, their groups)
@@ -97,7 +99,8 @@ def _scorer(ctx: AuditContext) -> tuple[Callable[[AuditContext, np.ndarray, np.n
     if isinstance(ctx.predictions, TokenPredictions):
         return _sentence_scores, {"unit": "sentences", "score": "mean log-probability of the true tags",
                                   "calibrated_by": "dominant entity type"}
-    return _text_scores, {"unit": "texts", "score": "log-probability of the true label", "calibrated_by": "label"}
+    unit = "texts" if ctx.predictions.inputs_are_text else "images"
+    return _text_scores, {"unit": unit, "score": "log-probability of the true label", "calibrated_by": "label"}
 
 
 class PrivacyCheck(Check[PrivacyConfig]):
@@ -133,7 +136,9 @@ class PrivacyCheck(Check[PrivacyConfig]):
             if shift is not None and shift > cfg.max_shift_auc:
                 findings.append(Finding("warn", MSG_SHIFT.format(auc=shift, limit=cfg.max_shift_auc),
                                         source=self.name))
-        if cfg.pii:
+        if cfg.pii and not ctx.predictions.inputs_are_text:
+            findings.append(Finding("info", MSG_NO_TEXT, source=self.name))
+        elif cfg.pii:
             from rai_ft.privacy.pii import scan_texts
 
             scan = scan_texts(ctx.train_texts, max_examples=cfg.pii_examples)
@@ -159,7 +164,7 @@ class PrivacyCheck(Check[PrivacyConfig]):
         scores, described = _scorer(ctx)
         m_lp, m_y, n_lp, n_y = scores(ctx, members, nonmembers)
         shift = text_shift_auc([ctx.train_texts[i] for i in members], [ctx.texts[i] for i in nonmembers],
-                               seed=cfg.seed) if cfg.shift_control else None
+                               seed=cfg.seed) if cfg.shift_control and ctx.predictions.inputs_are_text else None
         return {"members": n, "nonmembers": n, "nonmember_source": "test split", **described,
                 "member_mean_loss": float(-m_lp.mean()), "nonmember_mean_loss": float(-n_lp.mean()),
                 "attacks": attack_scores(m_lp, m_y, n_lp, n_y, seed=cfg.seed), "shift_auc": shift}

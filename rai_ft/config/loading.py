@@ -12,7 +12,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from rai_ft.errors import MSG_BAD_YAML, MSG_DUPLICATE_KEY, MSG_FILE_NOT_FOUND, MSG_NOT_UTF8, MSG_UNKNOWN_KEY, SpecError
 
 __all__ = ["StrictModel", "read_yaml", "load_model_file", "validation_error_to_spec_error", "in_spec", "yaml_line",
-           "loc_to_path"]
+           "loc_to_path", "known_names", "MSG_UNKNOWN_NAMES"]
+
+MSG_UNKNOWN_NAMES = "unknown {what} {names}; available: {available}"
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -21,6 +23,14 @@ class StrictModel(BaseModel):
     """Base of every config model: unknown keys are errors, never silently ignored; numbers must be finite."""
 
     model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
+
+
+def known_names(values: list[str], known: Any, what: str) -> list[str]:
+    """*values* when each is a key of *known*; else a ValueError naming the unknown ones (for field validators)."""
+    unknown = [v for v in values if v not in known]
+    if unknown:
+        raise ValueError(MSG_UNKNOWN_NAMES.format(what=what, names=unknown, available=", ".join(known)))
+    return values
 
 
 def _duplicate_key(node: yaml.Node, path: tuple[Any, ...] = ()) -> tuple[str, int, int] | None:

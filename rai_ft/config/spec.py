@@ -25,7 +25,7 @@ __all__ = [
 
 MAX_NAME_LENGTH = 100  # <name>-<stamp>-audit-<n> and the hidden staging prefix stay under 255 bytes
 
-ADAPTER_METHODS = ("lora", "ia3", "prompt", "prefix", "adalora", "bitfit", "full")
+ADAPTER_METHODS = ("lora", "ia3", "prompt", "prefix", "adalora", "bitfit", "head", "full")
 
 # Which optional adapter fields each method understands; anything else set explicitly is an error.
 _METHOD_FIELDS: dict[str, set[str]] = {
@@ -35,15 +35,16 @@ _METHOD_FIELDS: dict[str, set[str]] = {
     "prompt": {"num_virtual_tokens"},
     "prefix": {"num_virtual_tokens"},
     "bitfit": set(),
+    "head": set(),
     "full": set(),
 }
 _OPTIONAL_FIELDS = {"r", "alpha", "dropout", "target_modules", "feedforward_modules", "target_r", "num_virtual_tokens"}
 
 
 class AdapterConfig(StrictModel):
-    """How the base model is adapted. ``method`` picks a PEFT method, BitFit or full fine-tuning."""
+    """How the base model is adapted. ``method`` picks a PEFT method, BitFit, the head only or full fine-tuning."""
 
-    method: Literal["lora", "ia3", "prompt", "prefix", "adalora", "bitfit", "full"] = "lora"
+    method: Literal["lora", "ia3", "prompt", "prefix", "adalora", "bitfit", "head", "full"] = "lora"
     r: int = Field(8, ge=1, description="LoRA/AdaLoRA rank (AdaLoRA: initial rank).")
     alpha: float = Field(16.0, gt=0, description="LoRA scaling alpha.")
     dropout: float = Field(0.1, ge=0, lt=1)
@@ -69,6 +70,8 @@ class ModelConfig(StrictModel):
     adapter: AdapterConfig = Field(default_factory=AdapterConfig)
     revision: str | None = Field(None, description="Hub revision (commit) to pin, for hub ids.")
     allow_pickle: bool = Field(False, description="Allow non-safetensors (pickled) weights. Off by default.")
+    image_size: int | None = Field(None, ge=16, le=1024, description="Image tasks: the square input size in pixels "
+                                                                      "images are resized to; omitted: the base's.")
 
 
 class SplitConfig(StrictModel):
@@ -104,6 +107,10 @@ class DataConfig(StrictModel):
     label: str = "label"
     positive_label: str | None = Field(None, description="Label treated as the favourable outcome (binary metrics).")
     sensitive: list[str] = Field(default_factory=list)
+    image: str = Field("image", description="Image tasks: the column of image paths (relative to the table's folder).")
+    bad_images: Literal["error", "skip"] = Field(
+        "error", description="Image tasks: an unreadable image is an error naming the file (exit 2), or skipped and "
+                             "counted in audit.json and the report.")
     split: SplitConfig = Field(default_factory=SplitConfig)
     sample: SampleConfig = Field(default_factory=SampleConfig)
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from rai_ft.errors import MSG_UNKNOWN_BUILTIN, SpecError
 
-__all__ = ["BuiltinInfo", "BUILTIN_DATASETS", "load_builtin", "package_dir"]
+__all__ = ["BuiltinInfo", "BUILTIN_DATASETS", "load_builtin", "package_dir", "builtin_name"]
 
 
 @dataclass
@@ -31,6 +31,15 @@ class BuiltinInfo:
     package: str
     files: list[Path] = field(default_factory=list)
     text_template: str = ""
+
+
+def builtin_name(source: str, available: tuple[str, ...] | list[str], kind: str = "data set") -> str:
+    """The name in ``builtin:<name>`` when it is one of *available*; else a one-line error at ``data.source``."""
+    name = source.split(":", 1)[1]
+    if name not in available:
+        raise SpecError(MSG_UNKNOWN_BUILTIN.format(kind=kind, name=name, available=", ".join(
+            f"builtin:{b}" for b in available)), field="data.source")
+    return name
 
 
 def package_dir(package: str, install_hint: str) -> Path:

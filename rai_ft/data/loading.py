@@ -30,7 +30,8 @@ from rai_ft.errors import (
     SpecError,
 )
 
-__all__ = ["DataBundle", "load_data", "read_table", "sha256_file", "TEXT", "LABEL", "TEXT_JOIN"]
+__all__ = ["DataBundle", "load_data", "read_table", "sha256_file", "split_frame", "bundle_splits", "check_frame",
+           "check_groups", "TEXT", "LABEL", "TEXT_JOIN"]
 
 TEXT = "__text__"
 LABEL = "__label__"
@@ -122,7 +123,7 @@ def _read_hub(name: str) -> pd.DataFrame:
     return ds.to_pandas()
 
 
-def _check_frame(df: pd.DataFrame, cfg: DataConfig, where: str) -> pd.DataFrame:
+def check_frame(df: pd.DataFrame, cfg: DataConfig, where: str) -> pd.DataFrame:
     """Validate columns and values of one raw frame; return it with ``__text__`` and the raw label."""
     if len(df) == 0:
         raise SpecError(MSG_EMPTY_DATASET, file=where)
@@ -151,7 +152,7 @@ def _label_str(v: Any) -> str:
     return str(v)
 
 
-def _check_groups(frame: pd.DataFrame, cfg: DataConfig, where: str) -> None:
+def check_groups(frame: pd.DataFrame, cfg: DataConfig, where: str) -> None:
     labels = frame["__raw_label__"].unique()
     if len(labels) < 2:
         raise SpecError(MSG_ONE_CLASS.format(column=cfg.label, value=labels[0]), file=where, field="data.label")
@@ -196,7 +197,6 @@ def _load_data(spec: Spec) -> DataBundle:
     cfg = spec.data
     files: list[dict[str, Any]] = []
     provenance: dict[str, Any] = {}
-    split_seed = cfg.split.seed
     if cfg.source:
         if cfg.source.startswith("builtin:"):
             raw, info = load_builtin(cfg.source.split(":", 1)[1])
@@ -215,24 +215,38 @@ def _load_data(spec: Spec) -> DataBundle:
             raw = read_table(path)
             files = [{"path": str(path), "sha256": sha256_file(path)}]
             provenance = {"source": str(path)}
-        frame = _check_frame(raw, cfg, where)
-        _check_groups(frame, cfg, where)
-        check_split_sizes(frame, frame["__raw_label__"].nunique(), cfg.split.validation, cfg.split.test, where)
-        rest, test = train_test_split(frame, test_size=cfg.split.test, random_state=split_seed,
-                                      stratify=_stratify(frame))
-        val_frac = cfg.split.validation / (1 - cfg.split.test)
-        train, val = train_test_split(rest, test_size=val_frac, random_state=split_seed, stratify=_stratify(rest))
+        train, val, test = split_frame(check_frame(raw, cfg, where), cfg, where)
     else:
         parts = []
         for name in ("train", "validation", "test"):
             path = _data_path(spec, getattr(cfg, name), f"data.{name}")
-            frame = _check_frame(read_table(path), cfg, str(path))
+            frame = check_frame(read_table(path), cfg, str(path))
             if name == "train":
-                _check_groups(frame, cfg, str(path))
+                check_groups(frame, cfg, str(path))
             parts.append(frame)
             files.append({"path": str(path), "sha256": sha256_file(path), "split": name})
         train, val, test = parts
         provenance = {"source": "explicit files"}
+    return bundle_splits(train, val, test, cfg, files, provenance)
+
+
+def split_frame(frame: pd.DataFrame, cfg: DataConfig, where: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(train, validation, test) of one checked frame (``__raw_label__`` and sensitive columns), stratified by label
+    and seeded by ``split``; refused when a class or group is alone or a split would be empty."""
+    check_groups(frame, cfg, where)
+    check_split_sizes(frame, frame["__raw_label__"].nunique(), cfg.split.validation, cfg.split.test, where)
+    rest, test = train_test_split(frame, test_size=cfg.split.test, random_state=cfg.split.seed,
+                                  stratify=_stratify(frame))
+    val_frac = cfg.split.validation / (1 - cfg.split.test)
+    train, val = train_test_split(rest, test_size=val_frac, random_state=cfg.split.seed, stratify=_stratify(rest))
+    return train, val, test
+
+
+def bundle_splits(train: pd.DataFrame, val: pd.DataFrame, test: pd.DataFrame, cfg: DataConfig,
+                  files: list[dict[str, Any]], provenance: dict[str, Any]) -> DataBundle:
+    """The three splits capped (``sample``), their raw labels indexed (sorted; the positive label chosen) and
+    bundled."""
+    split_seed = cfg.split.seed
     check_sample_caps(cfg.sample, len(set(train["__raw_label__"]) | set(val["__raw_label__"])
                                      | set(test["__raw_label__"])))
     train = _cap(train, cfg.sample.train, split_seed)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from pydantic import Field, field_validator
 
+from rai_ft.config.loading import known_names
 from rai_ft.errors import UnsupportedError
 from rai_ft.guards.adversarial import refuse_with_dp
 from rai_ft.guards.base import Guard, GuardConfig
@@ -44,10 +45,7 @@ class AugmentConfig(GuardConfig):
     @field_validator("transformations")
     @classmethod
     def _known(cls, v: list[str]) -> list[str]:
-        unknown = [t for t in v if t not in TRANSFORMS]
-        if unknown:
-            raise ValueError(f"unknown transformation(s) {unknown}; available: {', '.join(TRANSFORMS)}")
-        return v
+        return known_names(v, TRANSFORMS, "transformation(s)")
 
     @field_validator("word_level")
     @classmethod

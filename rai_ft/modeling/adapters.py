@@ -1,4 +1,4 @@
-"""Adapter methods: PEFT (LoRA, IA3, prompt, prefix, AdaLoRA), BitFit (ours) and full fine-tuning.
+"""Adapter methods: PEFT (LoRA, IA3, prompt, prefix, AdaLoRA), BitFit (ours), head only and full fine-tuning.
 
 Each method is one function ``(model, config, total_steps, task_type) -> model`` registered in ``ADAPTERS``.
 The classification head is always trainable (PEFT keeps it via ``modules_to_save``).
@@ -97,6 +97,17 @@ def _bitfit(model: torch.nn.Module, cfg: AdapterConfig, total_steps: int, task_t
     return model
 
 
+def _head(model: torch.nn.Module, cfg: AdapterConfig, total_steps: int, task_type: str) -> torch.nn.Module:
+    """Head only (a linear probe): the pretrained network is frozen; only the new output head learns."""
+    heads = tuple(f"{h}." for h in head_names(model))
+    if not heads:
+        raise UnsupportedError("adapter 'head' found no output head (classifier/score) in this model",
+                               field="model.adapter.method")
+    for name, param in model.named_parameters():
+        param.requires_grad = name.startswith(heads)
+    return model
+
+
 def _full(model: torch.nn.Module, cfg: AdapterConfig, total_steps: int, task_type: str) -> torch.nn.Module:
     for param in model.parameters():
         param.requires_grad = True
@@ -111,6 +122,7 @@ ADAPTERS: dict[str, Callable[[torch.nn.Module, AdapterConfig, int, str], torch.n
     "prompt": _prompt,
     "prefix": _prefix,
     "bitfit": _bitfit,
+    "head": _head,
     "full": _full,
 }
 

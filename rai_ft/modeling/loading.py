@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from rai_ft.errors import MSG_MODEL_LOAD, MSG_UNKNOWN_BUILTIN, MSG_UNSAFE_WEIGHTS, SpecError
+from rai_ft.modeling.vision.builtin import efficientnet_lite0_dir
 
 __all__ = ["BUILTIN_MODELS", "resolve_base", "load_tokenizer", "load_classifier", "quiet_transformers"]
 
@@ -27,6 +28,7 @@ def _minilm_dir() -> str:
 # name -> function returning a local model directory. Registered explicitly, one line each.
 BUILTIN_MODELS: dict[str, Callable[[], str]] = {
     "minilm": _minilm_dir,
+    "efficientnet-lite0": efficientnet_lite0_dir,
 }
 
 

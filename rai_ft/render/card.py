@@ -43,8 +43,9 @@ def _card_data(a: dict[str, Any]) -> Any:
     ]
     method = a["model"]["method"]
     return ModelCardData(
-        language="en",
-        library_name="peft" if method in {"lora", "ia3", "prompt", "prefix", "adalora"} else "transformers",
+        language=None if task == "image-classification" else "en",
+        library_name="peft" if method in {"lora", "ia3", "prompt", "prefix", "adalora"} else (
+            "pytorch" if task == "image-classification" else "transformers"),
         base_model=base if "/" in base and not base.startswith(("/", ".")) else None,
         datasets=[str(dataset)],
         metrics=["f1", "precision", "recall", "accuracy"] if task == "token-classification" else ["accuracy", "f1"],
@@ -61,6 +62,8 @@ def _default_use(audit: dict[str, Any]) -> str:
     if audit["spec"].get("task") == "token-classification":
         types = sorted({t.split("-", 1)[-1] for t in labels if t != "O"})
         what = f"Tagging entities of the types {', '.join(types)} in text like the training data"
+    elif audit["spec"].get("task") == "image-classification":
+        what = f"Classifying images like the training data into {', '.join(labels)}"
     else:
         what = f"Classifying text like the training data into {', '.join(labels)}"
     return f"{what}, as decision support reviewed by a person."

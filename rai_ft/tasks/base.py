@@ -8,6 +8,7 @@ any work (``rai-ft validate``, ``run`` and ``audit``: exit 2, one line naming th
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -51,6 +52,11 @@ class Task:
     loss_takes_criterion: ClassVar[bool] = True
     # whether :meth:`noisy_copy` can swap whole words (synonyms) and keep the target true
     word_level_noise: ClassVar[bool] = True
+    # the ``model:`` keys only this task reads (others' specs that set them are refused)
+    model_fields: ClassVar[tuple[str, ...]] = ()
+    # the adapter methods this task's models support (None: every registered method), and the default method
+    adapter_methods: ClassVar[tuple[str, ...] | None] = None
+    default_adapter: ClassVar[str] = "lora"
 
     def load_data(self, spec: "Spec") -> "DataBundle":  # pragma: no cover - abstract
         """The spec's data, validated and split."""
@@ -59,6 +65,19 @@ class Task:
     def load_model(self, location: str, labels: list[str], revision: str | None, allow_pickle: bool) -> Any:
         """The base model at *location* with a head for *labels* (a new head if needed)."""
         raise NotImplementedError  # pragma: no cover - abstract
+
+    def load_processor(self, location: str, spec: "Spec") -> Any:
+        """What turns inputs into model features (a tokenizer; an image processor), loaded from *location*."""
+        from rai_ft.modeling.loading import load_tokenizer
+
+        return load_tokenizer(location, spec.model.revision)
+
+    def load_saved(self, model_dir: str | Path, labels: list[str], allow_pickle: bool,
+                   spec: "Spec") -> tuple[Any, Any, dict[str, Any]]:
+        """A saved model to audit: (model in eval mode, its processor, its rai-ft metadata)."""
+        from rai_ft.modeling.artifacts import load_saved_model
+
+        return load_saved_model(model_dir, labels=labels, allow_pickle=allow_pickle, head=self.head)
 
     def predictor(self, model: Any, tokenizer: Any, spec: "Spec", labels: list[str],
                   model_labels: list[str] | None = None) -> Any:

@@ -32,3 +32,20 @@ def test_majority_guessing_is_flagged() -> None:
     messages = " ".join(f.message for f in result.findings)
     assert "not above the majority-class rate" in messages
     assert "class 'pos' is never predicted correctly" in messages
+
+
+def test_the_class_recall_gap_is_best_minus_worst_class_recall_cross_checked_with_sklearn() -> None:
+    from sklearn.metrics import recall_score
+
+    y_true, y_pred = [0, 0, 0, 0, 1, 1, 1, 1], [0, 0, 0, 0, 1, 0, 0, 0]  # class 1 is mostly missed
+    m = PerformanceCheck(PerformanceConfig()).run(_ctx(y_true, y_pred)).metrics
+    per_class = recall_score(y_true, y_pred, average=None)
+    assert m["performance.worst_class_recall"] == per_class.min() == 0.25
+    assert m["performance.class_recall_gap"] == per_class.max() - per_class.min() == 0.75
+    even = PerformanceCheck(PerformanceConfig()).run(_ctx(y_true, [0, 0, 0, 1, 1, 1, 1, 0])).metrics
+    assert even["performance.class_recall_gap"] == 0.0
+
+
+def test_the_class_recall_gap_is_unmeasured_with_one_class_in_the_test_split() -> None:
+    m = PerformanceCheck(PerformanceConfig()).run(_ctx([1, 1, 1], [1, 0, 1])).metrics
+    assert m["performance.class_recall_gap"] is None and m["performance.worst_class_recall"] is None

@@ -28,6 +28,7 @@ ADAPTER_SETTINGS = {
     "prompt": {"method": "prompt", "num_virtual_tokens": 4},
     "prefix": {"method": "prefix", "num_virtual_tokens": 4},
     "bitfit": {"method": "bitfit"},
+    "head": {"method": "head"},
     "full": {"method": "full"},
 }
 

@@ -20,7 +20,8 @@ import pandas as pd
 from rai_ft.config.loading import in_spec
 from rai_ft.config.spec import Spec
 from rai_ft.data.loading import LABEL, TEXT, DataBundle, sha256_file
-from rai_ft.errors import MSG_FILE_NOT_FOUND, MSG_UNKNOWN_BUILTIN, SpecError
+from rai_ft.data.builtin import builtin_name
+from rai_ft.errors import MSG_FILE_NOT_FOUND, SpecError
 from rai_ft.tasks.token_classification.conll import Sentence, check_tag, read_tagged
 from rai_ft.tasks.token_classification.wnut17 import load_wnut17
 
@@ -59,10 +60,7 @@ def _read(spec: Spec) -> tuple[dict[str, list[Sentence]], list[dict[str, Any]], 
     """(sentences per split, data files with hashes, provenance, the built-in's label order or None)."""
     cfg = spec.data
     if cfg.source and cfg.source.startswith("builtin:"):
-        name = cfg.source.split(":", 1)[1]
-        if name not in BUILTINS:
-            raise SpecError(MSG_UNKNOWN_BUILTIN.format(kind="data set", name=name, available=", ".join(
-                f"builtin:{b}" for b in BUILTINS)), field="data.source")
+        builtin_name(cfg.source, BUILTINS)
         splits, info = load_wnut17()
         files = [{"path": f"rai_ft:{p.name}", "sha256": info.sha256[s], "split": s} for s, p in info.files.items()]
         provenance = {"source": cfg.source, "title": info.title, "license": info.license,
