@@ -141,7 +141,8 @@ def test_the_default_model_trains_and_audits_end_to_end(tmp_path: Path, monkeypa
 
 def test_the_card_describes_an_image_classifier(tmp_path: Path, cnn: Path) -> None:
     image_folder(tmp_path / "imgs", per_class=30)
-    spec = _spec(tmp_path, {"source": "imgs"}, cnn, {"name": "p", "checks": {"image_robustness": {"max_images": 20}}},
+    spec = _spec(tmp_path, {"source": "imgs"}, cnn, {"name": "p", "checks": {"image_robustness": {"max_images": 20},
+                                                                          "image_attribution": {"max_images": 5}}},
                  model={"image_size": 16}, epochs=1)
     run_dir, _ = run(spec, output_root=tmp_path / "reports", quiet=True)
     card = (run_dir / "model_card.md").read_text()
@@ -149,3 +150,30 @@ def test_the_card_describes_an_image_classifier(tmp_path: Path, cnn: Path) -> No
     assert "text classification" not in card and "language: en" not in card
     assert "library_name: pytorch" in card
     assert "under an L∞ PGD attack of ε = 8.0/255 (10 steps)" in card
+    assert "Integrated Gradients (Captum) heat maps of 5 test images" in card
+
+
+def test_shuffled_test_rows_and_another_batch_size_change_no_metric(tmp_path: Path, cnn: Path) -> None:
+    """Metamorphic: the same model audited on the test table in another row order, at eval batch size 3 vs 64."""
+    import pandas as pd
+
+    table = pd.read_csv(image_table(tmp_path, n=160, seed=3))
+    table.iloc[:100].to_csv(tmp_path / "train.csv", index=False)
+    table.iloc[100:120].to_csv(tmp_path / "val.csv", index=False)
+    table.iloc[120:].to_csv(tmp_path / "test.csv", index=False)
+    checks = {"performance": {}, "privacy": {"max_examples": 20}, "image_robustness": {"max_images": 30},
+              "image_attribution": {"max_images": 8, "ig_steps": 8}, "fairness": {"bootstrap": 0,
+                                                                                 "min_group_size": 5}}
+    data = {"train": "train.csv", "validation": "val.csv", "test": "test.csv", "sensitive": ["light"]}
+    spec = _spec(tmp_path, data, cnn, {"name": "p", "checks": checks}, epochs=2)
+    run_dir, doc = run(spec, output_root=tmp_path / "reports", quiet=True)
+    table.iloc[120:].sample(frac=1.0, random_state=1).to_csv(tmp_path / "test.csv", index=False)
+    spec = _spec(tmp_path, data, cnn, {"name": "p", "checks": checks}, epochs=2, eval_batch_size=3)
+    _, again = audit(spec, run_dir / "model", output_root=tmp_path / "reports", quiet=True)
+    assert doc is not None and again is not None
+    assert set(doc["metrics"]) - set(again["metrics"]) == {"privacy.cumulative_epsilon"}  # a ledger entry of runs
+    assert {"robustness.image_accuracy_under_attack", "explainability.image_fixed_region_share",
+            "fairness.light.accuracy_difference", "privacy.mia_auc"} <= set(again["metrics"])
+    for name, other in again["metrics"].items():
+        value = doc["metrics"][name]
+        assert (value is None and other is None) or abs(value - other) <= 1e-6, (name, value, other)
