@@ -24,13 +24,16 @@ from rai_ft.guards.base import Guard, GuardConfig, PrivacySpend
 from rai_ft.results import Finding
 from rai_ft.training.batches import make_loader
 
+MSG_BATCHNORM_HINT = ("; adapter 'head' keeps the batch norms frozen (a private linear probe), or use a network "
+                      "without batch norm")
 MSG_NO_POISSON = ("dp: poisson_sampling is false; the accountant's ε assumes Poisson sampling, so with fixed-size "
                   "shuffled batches the reported ε is not a proven guarantee")
 
 MSG_GHOST_TASK = ("dp: clipping 'ghost' needs one loss per example from a loss object; task {task!r} computes its loss "
                   "per token, so use clipping 'flat' or 'per_layer'")
 
-__all__ = ["MSG_NO_POISSON", "MSG_GHOST_TASK", "DPConfig", "DPGuard", "auto_delta", "COVERAGE_NOTE"]
+__all__ = ["MSG_NO_POISSON", "MSG_GHOST_TASK", "MSG_BATCHNORM_HINT", "DPConfig", "DPGuard", "auto_delta",
+           "COVERAGE_NOTE"]
 
 COVERAGE_NOTE = (
     "The (ε, δ) guarantee covers the training split only. It does not cover the validation split (used for "
@@ -139,8 +142,9 @@ class DPGuard(Guard[DPConfig]):
         ctx.model.train()
         errors = ModuleValidator.validate(ctx.model, strict=False)
         if errors:
-            raise UnsupportedError(f"Opacus cannot make this model private: {str(errors[0]).splitlines()[0]}",
-                                   field="guards.dp")
+            first = str(errors[0]).splitlines()[0].split(". ")[0]
+            hint = MSG_BATCHNORM_HINT if "BatchNorm" in first else ""
+            raise UnsupportedError(f"Opacus cannot make this model private: {first}{hint}", field="guards.dp")
         self._trial_step(ctx, method)
 
     def _trial_step(self, ctx: Any, method: str) -> None:
