@@ -105,12 +105,11 @@ class ImageRobustnessCheck(Check[ImageRobustnessConfig]):
         model.eval()
 
         def scores(x01: torch.Tensor) -> torch.Tensor:
-            return predictor.forward(pixel_values=(x01 - processor.mean) / processor.std)
+            return predictor.forward(pixel_values=processor.standardise(x01))
 
         for start in range(0, len(rows), cfg.batch_size):
             part = rows[start:start + cfg.batch_size]
-            x01 = torch.as_tensor(np.stack([processor.pixels(ctx.texts[i]) for i in part])).permute(0, 3, 1, 2)
-            x01 = x01.float() / 255.0
+            x01 = processor.unit(np.stack([processor.pixels(ctx.texts[i]) for i in part]))
             yt = torch.as_tensor(y[start:start + cfg.batch_size], dtype=torch.long)
             uniform, normal = _draws([ctx.texts[i] for i in part], x01.shape[1:], cfg.seed)
             images = {"clean": x01,

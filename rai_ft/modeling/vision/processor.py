@@ -46,8 +46,16 @@ class ImageProcessor:
 
     def normalise(self, batch: np.ndarray | torch.Tensor) -> torch.Tensor:
         """(n, size, size, channels) uint8 -> (n, channels, size, size) float, normalised."""
-        t = torch.as_tensor(np.asarray(batch)).permute(0, 3, 1, 2).float() / 255.0
-        return (t - self.mean) / self.std
+        return self.standardise(self.unit(batch))
+
+    @staticmethod
+    def unit(batch: np.ndarray | torch.Tensor) -> torch.Tensor:
+        """(n, size, size, channels) uint8 -> (n, channels, size, size) float in [0, 1] (what attacks perturb)."""
+        return torch.as_tensor(np.asarray(batch)).permute(0, 3, 1, 2).float() / 255.0
+
+    def standardise(self, images01: torch.Tensor) -> torch.Tensor:
+        """[0, 1] images -> what the network reads: ``(x - mean) / std``."""
+        return (images01 - self.mean) / self.std
 
     def __call__(self, refs: Sequence[str], **_: Any) -> dict[str, torch.Tensor]:
         """``{"pixel_values": ...}`` for *refs* (tokenizer keywords such as ``padding`` are accepted and unused)."""
