@@ -102,16 +102,28 @@ class ImageAttributionCheck(Check[ImageAttributionConfig]):
 
     def run(self, ctx: AuditContext) -> CheckResult:
         """Integrated Gradients on the sampled test images; maps for the report."""
-        processor = getattr(ctx.predictor, "tokenizer", None)
+        processor: Any = getattr(ctx.predictor, "tokenizer", None)
         if ctx.predictor is None or not hasattr(processor, "normalise"):
             return CheckResult(name=self.name, status="error", error=MSG_NOT_IMAGES)
         try:
             from captum.attr import IntegratedGradients
         except ImportError:
             raise MissingExtraError("check image_attribution", "captum", "explain") from None
-        cfg = self.config
+        import torch
+
+        cfg, predictor = self.config, ctx.predictor
         rows = order_free_sample(ctx.texts, cfg.max_images, cfg.seed)
-        explained = [self._explain(IntegratedGradients, ctx, processor, int(i)) for i in rows]
+        predictor.model.eval()
+
+        def forward(inputs: torch.Tensor) -> torch.Tensor:
+            return predictor.forward(pixel_values=inputs)
+
+        ig = IntegratedGradients(forward)
+        shape = (1, processor.image_size, processor.image_size, processor.channels)
+        black = processor.normalise(np.zeros(shape, dtype=np.uint8))  # the baseline, the same for every image
+        with torch.no_grad():
+            black_proba = forward(black)[0]
+        explained = [self._explain(ig, forward, black, black_proba, ctx, processor, int(i)) for i in rows]
         share, region = fixed_region_share([e.pop("scores") for e in explained])
         deltas = [e.pop("delta") for e in explained]
         metrics: dict[str, float | None] = {
@@ -131,26 +143,19 @@ class ImageAttributionCheck(Check[ImageAttributionConfig]):
                                     "fixed_region": heatmap_png(np.zeros(region.shape), region.astype(float))
                                     if region.size else None})
 
-    def _explain(self, ig_cls: Any, ctx: AuditContext, processor: Any, row: int) -> dict[str, Any]:
+    def _explain(self, ig: Any, forward: Any, black: Any, black_proba: Any, ctx: AuditContext, processor: Any,
+                 row: int) -> dict[str, Any]:
         """One image's attribution of its decided label: the map, its top share and IG's relative delta."""
         import torch
 
-        predictor, cfg, pred = ctx.predictor, self.config, ctx.predictions
-        assert predictor is not None
-        predictor.model.eval()
+        cfg, pred = self.config, ctx.predictions
         pixels = processor.pixels(ctx.texts[row])
         x = processor.normalise(pixels[None])
-        black = processor.normalise(np.zeros_like(pixels)[None])
         label = int(pred.y_pred[row])
-
-        def forward(inputs: torch.Tensor) -> torch.Tensor:
-            return predictor.forward(pixel_values=inputs)
-
-        attr, delta = ig_cls(forward).attribute(x, baselines=black, target=label, n_steps=cfg.ig_steps,
-                                                internal_batch_size=cfg.internal_batch_size,
-                                                return_convergence_delta=True)
+        attr, delta = ig.attribute(x, baselines=black, target=label, n_steps=cfg.ig_steps,
+                                   internal_batch_size=cfg.internal_batch_size, return_convergence_delta=True)
         with torch.no_grad():
-            gap = float(forward(x)[0, label] - forward(black)[0, label])
+            gap = float(forward(x)[0, label] - black_proba[label])
         scores = attr[0].abs().sum(dim=0).detach().numpy()
         grey = pixels.astype(np.float64).mean(axis=-1) / 255.0
         return {"label": pred.labels[int(pred.y_true[row])], "predicted": pred.labels[label],
