@@ -33,6 +33,7 @@ from rai_ft.guards.base import Guard, GuardConfig
 from rai_ft.guards.deidentify import DeidentifyGuard
 from rai_ft.guards.dp import DPGuard
 from rai_ft.guards.fairness_mitigation import FairnessMitigationGuard
+from rai_ft.guards.image_adversarial import ImageAdversarialGuard
 from rai_ft.results import CheckResult
 from rai_ft.tasks.base import Task
 from rai_ft.tasks.image_classification.task import ImageClassification
@@ -71,6 +72,7 @@ GUARDS: dict[str, type[Guard[Any]]] = {
     AdversarialGuard.name: AdversarialGuard,
     AugmentGuard.name: AugmentGuard,
     FairnessMitigationGuard.name: FairnessMitigationGuard,
+    ImageAdversarialGuard.name: ImageAdversarialGuard,
 }
 
 # name -> Task class. Registered explicitly, one line each.

@@ -9,7 +9,10 @@ decided as deployed (the predictor's decision rule). Metrics, over the sample:
 * ``robustness.image_fgsm_accuracy``: accuracy under one FGSM step of ε;
 * ``robustness.image_attack_success_rate``: the share of correctly decided images that PGD flips;
 * ``robustness.image_corruption_accuracy``: mean accuracy over the corruptions (noise, blur, brightness; each one
-  in the details).
+  in the details);
+* with a baseline (a guard such as ``image_adversarial`` with ``baseline: true`` trained the same spec without it):
+  ``robustness.image_baseline_clean_accuracy`` and ``robustness.image_baseline_accuracy_under_attack``, the
+  baseline attacked on the same images with the same draws (before vs after, in the details too).
 
 Every name carries ``image_``: the text ``robustness`` check already produces ``accuracy_under_attack`` and
 ``attack_success_rate``, and one producer per metric name keeps the gate's "measured under which settings" exact.
@@ -78,7 +81,8 @@ class ImageRobustnessCheck(Check[ImageRobustnessConfig]):
     config_model = ImageRobustnessConfig
     metric_patterns = ("robustness.image_clean_accuracy", "robustness.image_accuracy_under_attack",
                        "robustness.image_fgsm_accuracy", "robustness.image_attack_success_rate",
-                       "robustness.image_corruption_accuracy")
+                       "robustness.image_corruption_accuracy", "robustness.image_baseline_clean_accuracy",
+                       "robustness.image_baseline_accuracy_under_attack")
 
     def run(self, ctx: AuditContext) -> CheckResult:
         """Attack and corrupt the sampled test images; compare decisions with the gold labels."""
@@ -90,16 +94,20 @@ class ImageRobustnessCheck(Check[ImageRobustnessConfig]):
         cfg = self.config
         rows = np.asarray(order_free_sample(ctx.texts, cfg.max_images, cfg.seed), dtype=int)
         y = ctx.predictions.y_true[rows]
-        outcomes = self._outcomes(ctx, processor, rows, y)
-        return self._result(outcomes, y, len(rows))
+        result = self._result(self._outcomes(ctx, ctx.predictor, processor, rows, y), y, len(rows))
+        if ctx.baseline is not None:
+            before = self._outcomes(ctx, ctx.baseline, processor, rows, y, ("clean", "pgd"))
+            self._compare(result, before, y, ctx.baseline_label)
+        return result
 
-    def _outcomes(self, ctx: AuditContext, processor: Any, rows: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
-        """Per variant (clean, pgd, fgsm, each corruption), the decided label of every sampled image."""
+    def _outcomes(self, ctx: AuditContext, predictor: Any, processor: Any, rows: np.ndarray, y: np.ndarray,
+                  only: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+        """Per variant (clean, pgd, fgsm, each corruption; or *only* these), the label *predictor* decides for each
+        sampled image."""
         import torch
 
-        cfg, predictor = self.config, ctx.predictor
-        assert predictor is not None
-        variants = ["clean", "pgd", "fgsm", *cfg.corruptions]
+        cfg = self.config
+        variants = list(only or ("clean", "pgd", "fgsm", *cfg.corruptions))
         out: dict[str, list[np.ndarray]] = {v: [] for v in variants}
         model = predictor.model
         model.eval()
@@ -112,16 +120,35 @@ class ImageRobustnessCheck(Check[ImageRobustnessConfig]):
             x01 = processor.unit(np.stack([processor.pixels(ctx.texts[i]) for i in part]))
             yt = torch.as_tensor(y[start:start + cfg.batch_size], dtype=torch.long)
             uniform, normal = _draws([ctx.texts[i] for i in part], x01.shape[1:], cfg.seed)
-            images = {"clean": x01,
-                      "pgd": pgd(scores, x01, yt, cfg.epsilon, cfg.pgd_steps, 2.5 * cfg.epsilon / cfg.pgd_steps,
-                                 uniform),
-                      "fgsm": fgsm(scores, x01, yt, cfg.epsilon),
-                      **{c: corrupt(c, x01, normal) for c in cfg.corruptions}}
-            for name, x in images.items():
+            for name in variants:
+                x = self._variant(name, scores, x01, yt, uniform, normal)
                 with torch.no_grad():
                     proba = scores(x).double().numpy()
                 out[name].append(predictor.decide(proba, part))
         return {k: np.concatenate(v) for k, v in out.items()}
+
+    def _variant(self, name: str, scores: Any, x01: Any, y: Any, uniform: Any, normal: Any) -> Any:
+        """The [0, 1] images of one variant: clean, attacked (PGD from *uniform*, FGSM) or corrupted."""
+        cfg = self.config
+        if name == "clean":
+            return x01
+        if name == "pgd":
+            return pgd(scores, x01, y, cfg.epsilon, cfg.pgd_steps, 2.5 * cfg.epsilon / cfg.pgd_steps, uniform)
+        if name == "fgsm":
+            return fgsm(scores, x01, y, cfg.epsilon)
+        return corrupt(name, x01, normal)
+
+    def _compare(self, result: CheckResult, before: dict[str, np.ndarray], y: np.ndarray,
+                 label: str | None) -> None:
+        """Add the baseline's clean accuracy and accuracy under PGD (same images, same draws) to *result*."""
+        clean, attacked = float((before["clean"] == y).mean()), float((before["pgd"] == y).mean())
+        result.metrics["robustness.image_baseline_clean_accuracy"] = clean
+        result.metrics["robustness.image_baseline_accuracy_under_attack"] = attacked
+        after = result.metrics["robustness.image_accuracy_under_attack"]
+        result.details["comparison"] = {
+            "source": label or "baseline trained in this run", "baseline_clean_accuracy": clean,
+            "baseline_accuracy_under_attack": attacked, "accuracy_under_attack": after,
+            "change": None if after is None else after - attacked}
 
     def _result(self, decided: dict[str, np.ndarray], y: np.ndarray, n: int) -> CheckResult:
         cfg = self.config

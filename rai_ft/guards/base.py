@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import torch
 
     from rai_ft.data.loading import DataBundle
-    from rai_ft.training.context import TrainContext
+    from rai_ft.training.context import TrainContext, TrainingTask
 
 __all__ = ["Guard", "GuardConfig", "PrivacySpend", "MitigationPlan"]
 
@@ -58,7 +58,7 @@ class Guard(Generic[G]):
     Hooks run in this order: ``preflight`` (before any model is trained: raise
     :class:`~rai_ft.errors.UnsupportedError` to refuse), ``wrap_model``, ``wrap_optimizer``,
     ``wrap_loader``, ``wrap_training`` (all three together), then per epoch ``extra_examples`` /
-    ``on_epoch_start`` / ``on_step_end`` / ``on_epoch_end``,
+    ``on_epoch_start`` / per batch ``transform_batch`` / ``on_step_end`` / ``on_epoch_end``,
     then ``on_train_end``; ``findings`` and ``metrics`` are collected into audit.json.
     """
 
@@ -71,6 +71,11 @@ class Guard(Generic[G]):
 
     def __init__(self, config: G) -> None:
         self.config: G = config
+
+    @classmethod
+    def check_task(cls, config: G, task: "TrainingTask") -> None:
+        """Refuse settings the spec's task cannot serve (:class:`~rai_ft.errors.UnsupportedError` with the policy
+        field); called by validation, before any work."""
 
     def preflight(self, ctx: "TrainContext") -> None:
         """Refuse an impossible combination before training starts."""
@@ -92,9 +97,13 @@ class Guard(Generic[G]):
         """Wrap model, optimizer and loader together (Opacus needs all three at once)."""
         return model, optimizer, loader
 
-    def extra_examples(self, epoch: int, ctx: "TrainContext") -> list[tuple[str, int]]:
-        """(text, label index) pairs to mix into this epoch's training data."""
+    def extra_examples(self, epoch: int, ctx: "TrainContext") -> list[tuple[Any, int]]:
+        """(input, target) pairs to mix into this epoch's training data."""
         return []
+
+    def transform_batch(self, batch: dict[str, "torch.Tensor"], ctx: "TrainContext") -> dict[str, "torch.Tensor"]:
+        """The training batch the model steps on (e.g. with some inputs replaced by adversarial ones)."""
+        return batch
 
     def wants_baseline(self) -> bool:
         """True if the run should also train a baseline without the data-changing guards, for comparison."""

@@ -1,6 +1,7 @@
 """Guard ``dp``: differentially private training with Opacus, to an (ε, δ) budget set by the policy.
 
-Preflight (before any training): Opacus' ModuleValidator, then one trial forward/backward of a copy of the
+Preflight (before any training): the task changes what DP-SGD cannot train (an image network's trainable batch
+norms become group norms), then Opacus' ModuleValidator, then one trial forward/backward of a copy of the
 model under the requested grad-sample mode on two training examples. Anything Opacus cannot make private
 is refused there with one line (exit 2), never mid-run. Full fine-tuning freezes the embedding tables
 (Opacus' per-sample gradients for BERT embeddings fail on the shared position-id buffer).
@@ -139,6 +140,8 @@ class DPGuard(Guard[DPConfig]):
                 source=self.name))
         from opacus.validators import ModuleValidator
 
+        if (changed := ctx.task.make_private_compatible(ctx.model)) is not None:
+            self._findings.append(Finding("info", changed, source=self.name))
         ctx.model.train()
         errors = ModuleValidator.validate(ctx.model, strict=False)
         if errors:

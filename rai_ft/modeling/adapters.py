@@ -49,10 +49,17 @@ def _alpha(cfg: AdapterConfig) -> Any:
 
 
 def _lora(model: torch.nn.Module, cfg: AdapterConfig, total_steps: int, task_type: str) -> torch.nn.Module:
+    """LoRA. A model that is not a transformers task model (*task_type* ``""``: an image classifier) names its own
+    default ``lora_target_modules`` (its linear and convolution layers peft can adapt), and its head is kept
+    trainable through ``modules_to_save``."""
     from peft import LoraConfig, TaskType
 
-    return _peft(model, LoraConfig(task_type=TaskType[task_type], r=cfg.r, lora_alpha=_alpha(cfg),
-                                   lora_dropout=cfg.dropout, target_modules=cfg.target_modules))
+    if task_type:
+        return _peft(model, LoraConfig(task_type=TaskType[task_type], r=cfg.r, lora_alpha=_alpha(cfg),
+                                       lora_dropout=cfg.dropout, target_modules=cfg.target_modules))
+    targets = cfg.target_modules or getattr(model, "lora_target_modules", None)
+    return _peft(model, LoraConfig(r=cfg.r, lora_alpha=_alpha(cfg), lora_dropout=cfg.dropout, target_modules=targets,
+                                   modules_to_save=head_names(model)))
 
 
 def _adalora(model: torch.nn.Module, cfg: AdapterConfig, total_steps: int, task_type: str) -> torch.nn.Module:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import warnings
 from pathlib import Path
@@ -35,8 +36,12 @@ def _quiet_adalora(method: str) -> Iterator[None]:
 
 
 def save_model(model: torch.nn.Module, tokenizer: Any, out_dir: Path, meta: dict[str, Any]) -> None:
-    """Write adapter (or full) weights as safetensors, the tokenizer, and rai-ft metadata to *out_dir*."""
+    """Write adapter (or full) weights as safetensors, the tokenizer, and rai-ft metadata to *out_dir*. A model that
+    asks for it (``merge_adapters_on_save``: image classifiers) is saved with its adapter merged into its weights."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    if is_peft(model) and getattr(model.get_base_model(), "merge_adapters_on_save", False):  # type: ignore[operator]
+        model = copy.deepcopy(model).merge_and_unload()  # type: ignore[operator]  # one self-contained model
+        meta = {**meta, "peft": False, "merged_adapter": True}
     with _quiet_adalora(meta.get("method", "")):
         model.save_pretrained(out_dir, safe_serialization=True)  # type: ignore[operator]  # a HF/peft model
     (out_dir / "README.md").unlink(missing_ok=True)  # peft's placeholder card; the run's model_card.md is the card

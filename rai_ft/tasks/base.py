@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rai_ft.robustness.transforms import TRANSFORMS
+
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
     import torch
@@ -52,6 +54,9 @@ class Task:
     loss_takes_criterion: ClassVar[bool] = True
     # whether :meth:`noisy_copy` can swap whole words (synonyms) and keep the target true
     word_level_noise: ClassVar[bool] = True
+    # the transformations :meth:`noisy_copy` accepts (the augment guard's choice), and those used when unset
+    augmentations: ClassVar[tuple[str, ...]] = tuple(TRANSFORMS)
+    default_augmentations: ClassVar[tuple[str, ...]] = ("swap", "substitute", "delete", "insert", "qwerty")
     # the ``model:`` keys only this task reads (others' specs that set them are refused)
     model_fields: ClassVar[tuple[str, ...]] = ()
     # the adapter methods this task's models support (None: every registered method), and the default method
@@ -107,9 +112,15 @@ class Task:
 
     def noisy_copy(self, example: tuple[Any, Any], transformations: Sequence[str], word_fraction: float,
                    rng: "np.random.Generator", wordnet: bool = False) -> tuple[Any, Any]:
-        """A copy of one (input, target) example with about *word_fraction* of its words edited by the named
-        character *transformations* (and WordNet synonyms with *wordnet*); the target still holds."""
+        """A copy of one (input, target) example changed by the named *transformations* (of :attr:`augmentations`;
+        for text, about *word_fraction* of its words edited, and WordNet synonyms with *wordnet*); the target still
+        holds."""
         raise NotImplementedError  # pragma: no cover - abstract
+
+    def make_private_compatible(self, model: Any) -> str | None:
+        """Change what in *model* DP-SGD cannot train (in place, before the optimizer is made), and say what was
+        changed (None: nothing; the dp guard then lets Opacus' validator refuse what remains)."""
+        return None
 
     def loss(self, logits: "torch.Tensor", labels: "torch.Tensor", weights: "torch.Tensor | None",
              criterion: Any = None, per_example: bool = False) -> "torch.Tensor":

@@ -142,12 +142,16 @@ def _epoch_loader(run: _Setup, ctx: TrainContext, guards: list[Guard[Any]], epoc
     return loader, len(extras)
 
 
-def _loss(run: _Setup, batch: dict[str, torch.Tensor], ctx: TrainContext) -> torch.Tensor | None:
-    """The batch's training loss (the task's; weighted when reweighing), or None for an empty batch."""
+def _loss(run: _Setup, batch: dict[str, torch.Tensor], ctx: TrainContext,
+          guards: Sequence[Guard[Any]]) -> torch.Tensor | None:
+    """The batch (as the guards transform it)'s training loss (the task's; weighted when reweighing), or None for an
+    empty batch."""
     batch = {k: v.to(run.device) for k, v in batch.items()}
-    labels, weights = batch.pop("labels"), batch.pop("weights", None)
-    if labels.numel() == 0:  # Poisson sampling can draw an empty batch
+    if batch["labels"].numel() == 0:  # Poisson sampling can draw an empty batch
         return None
+    for guard in guards:
+        batch = guard.transform_batch(batch, ctx)
+    labels, weights = batch.pop("labels"), batch.pop("weights", None)
     return ctx.task.loss(run.model(**batch).logits, labels, weights, run.criterion, ctx.per_example_loss)
 
 
@@ -168,7 +172,7 @@ def _train_epoch(run: _Setup, ctx: TrainContext, hooks: Sequence[Any], loader: A
     bar = tqdm(loader, desc=f"epoch {epoch}/{tc.epochs}", disable=not progress or None, unit="step", leave=False)
     batches = _batches(loader, len(run.dataset), tc.batch_size)
     for i, batch in enumerate(bar):
-        loss = _loss(run, batch, ctx)
+        loss = _loss(run, batch, ctx, [h for h in hooks if isinstance(h, Guard)])
         if loss is None:
             continue
         loss.backward()

