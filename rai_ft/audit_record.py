@@ -17,6 +17,9 @@ from rai_ft.gate import evaluate_gate
 from rai_ft.multiseed import MSG_SEEDS_DISAGREE, gate_across_seeds, seed_run_entry, spread
 from rai_ft.privacy.pii import mask_strings
 from rai_ft.registry import task_of
+from rai_ft.compliance.framework import load_framework
+from rai_ft.compliance.write import write_compliance
+from rai_ft.provenance import seal
 from rai_ft.record import AUDIT_FILE, environment, sanitize, validate_audit, write_text_atomic
 from rai_ft.render import CARD_FILE, REPORT_FILE, render_card, render_html
 from rai_ft.results import Finding
@@ -132,7 +135,15 @@ def build_record(kind: str, run_dir: Path, prep: Prepared, data: DataBundle, mod
     return doc
 
 
-def write_outputs(tmp: Path, doc: dict[str, Any]) -> None:
+def write_outputs(tmp: Path, doc: dict[str, Any]) -> dict[str, Any]:
+    """Seal *doc* over the run directory *tmp* (:mod:`rai_ft.provenance`), then write audit.json, the report and the
+    card; returns the sealed record."""
+    doc = seal(doc, tmp)
+    validate_audit(doc)
     write_text_atomic(tmp / AUDIT_FILE, json.dumps(doc, indent=2, allow_nan=False) + "\n")
     write_text_atomic(tmp / REPORT_FILE, render_html(doc))
     write_text_atomic(tmp / CARD_FILE, render_card(doc))
+    frameworks = ((doc.get("policy") or {}).get("resolved") or {}).get("compliance") or []
+    if frameworks:  # the policy asks every run to map its evidence (compliance.json / .html)
+        write_compliance(tmp, doc, [load_framework(n) for n in frameworks])
+    return doc

@@ -246,7 +246,7 @@ def _run_tracked(prep: Prepared, data: DataBundle, guards: list[Guard[Any]], loc
                            primary.results or [], primary.guards, ledger, primary.mitigation,
                            tracker.record() if tracker else None,
                            others=[(out, info) for out, info in zip(outcomes, infos)] if len(seeds) > 1 else None)
-        write_outputs(tmp, doc)
+        doc = write_outputs(tmp, doc)
         # in the ledger before the run directory appears: a failed write (a full disk) leaves neither
         append_entry(Path(output_root), final.name, data.fingerprint, eps, delta, accountant)
     return final, doc
@@ -300,7 +300,7 @@ def audit(spec_path: str | Path, model_dir: str | Path, output_root: str | Path 
         with staged_run_dir(final) as tmp:
             doc = build_record("audit", final, prep, data, _model_info(model, meta, Path(model_dir)), None, results,
                                [], mitigation=mitigation, tracking=tracker.record() if tracker else None)
-            write_outputs(tmp, doc)
+            doc = write_outputs(tmp, doc)
         if tracker is not None:
             tracker.finish(doc, final)  # audit metrics, verdict and reports (no training curve: nothing was trained)
     return final, doc

@@ -93,6 +93,17 @@ def _check_max_length(spec: Any, files: "ModelFiles") -> None:
                         field="train.max_length")
 
 
+def check_signing_key() -> None:
+    """The key in ``RAI_FT_SIGNING_KEY`` (when set) is a readable Ed25519 private key: refused before any work, not
+    after training."""
+    import os
+
+    from rai_ft.provenance import SIGNING_KEY_ENV, sign
+
+    if os.environ.get(SIGNING_KEY_ENV):
+        sign("0" * 64, os.environ[SIGNING_KEY_ENV])
+
+
 def preflight(prep: Any, output: str | Path | None = None, model_dir: str | Path | None = None,
               data: bool = True, base: bool = True) -> Checked:
     """Check everything knowable before work starts.
@@ -108,6 +119,7 @@ def preflight(prep: Any, output: str | Path | None = None, model_dir: str | Path
 
     spec = prep.spec
     checked = Checked()
+    check_signing_key()
     with in_spec(spec):
         if output is not None:
             check_output(output)

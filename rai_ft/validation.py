@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from rai_ft.checks.fairness import INTERSECTION_SEP, WORST
+from rai_ft.compliance.framework import FRAMEWORKS, MSG_UNKNOWN_FRAMEWORK
 from rai_ft.config.loading import loc_to_path, yaml_line
 from rai_ft.config.policy import Policy, read_policy
 from rai_ft.config.spec import Spec
@@ -76,6 +77,10 @@ def validate_policy(policy: Policy, path: str | Path | None = None) -> Policy:
     for i, name in enumerate(policy.require):
         if name not in GUARDS:
             raise _refuse(MSG_UNKNOWN_GUARD.format(name=name, available=", ".join(sorted(GUARDS))), p, ("require", i))
+    for i, name in enumerate(policy.compliance):
+        if name not in FRAMEWORKS:
+            raise _refuse(MSG_UNKNOWN_FRAMEWORK.format(name=name, available=", ".join(FRAMEWORKS)), p,
+                          ("compliance", i))
     _validate_section(policy.guards, GUARDS, "guards", MSG_UNKNOWN_GUARD, p)
     _validate_section(policy.checks, CHECKS, "checks", MSG_UNKNOWN_CHECK, p)
     for i, th in enumerate(policy.thresholds):

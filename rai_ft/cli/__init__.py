@@ -24,12 +24,13 @@ __all__ = ["main", "build_parser", "COMMANDS"]
 
 
 def _commands() -> dict[str, ModuleType]:
-    from rai_ft.cli import audit, gate, init, report, run, validate
+    from rai_ft.cli import audit, compliance, gate, init, report, run, validate, verify
 
-    return {"run": run, "audit": audit, "gate": gate, "report": report, "validate": validate, "init": init}
+    return {"run": run, "audit": audit, "gate": gate, "report": report, "validate": validate, "init": init,
+            "compliance": compliance, "verify": verify}
 
 
-COMMANDS = ("run", "audit", "gate", "report", "validate", "init")
+COMMANDS = ("run", "audit", "gate", "report", "validate", "init", "compliance", "verify")
 
 
 class _OneLineParser(argparse.ArgumentParser):

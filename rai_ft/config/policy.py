@@ -54,6 +54,8 @@ class Policy(StrictModel):
     seed_aggregate: Literal["worst", "mean"] = Field(
         "worst", description="Runs with several training seeds: apply each threshold to the worst seed, or to the "
                              "mean over seeds.")
+    compliance: list[str] = Field(default_factory=list, description="Frameworks every run maps its evidence onto "
+                                  "(compliance.json / .html): eu-ai-act, nist-ai-rmf, iso-42001.")
 
 
 def read_policy(path: str | Path) -> Policy:
