@@ -177,3 +177,18 @@ def test_an_edited_spec_fails_with_data(copy: Path, sealed: Path) -> None:
         assert len(found) == 1 and found[0].startswith(f"spec {spec}: sha256 is")
     finally:
         spec.write_text(original)
+
+
+def test_an_audit_run_also_checks_the_audited_model_folder(sealed: Path, tmp_path: Path) -> None:
+    from rai_ft.pipeline import audit
+
+    model = Path(shutil.copytree(sealed / "model", tmp_path / "model"))
+    doc = json.loads((sealed / "audit.json").read_text())
+    audit_dir, audited = audit(doc["spec_file"], model, output_root=tmp_path / "audits", quiet=True)
+    assert audited is not None and audited["kind"] == "audit" and verify_run(audit_dir) == []
+    weights = model / "model.safetensors"
+    raw = bytearray(weights.read_bytes())
+    raw[-1] ^= 1
+    weights.write_bytes(bytes(raw))
+    found = verify_run(audit_dir)
+    assert len(found) == 1 and found[0].startswith(f"{weights}: sha256 is")
