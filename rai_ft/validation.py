@@ -144,12 +144,13 @@ def _check_task_applies(policy: Policy, policy_path: Path, spec: Spec) -> None:
         return _refuse(MSG_NOT_FOR_TASK.format(kind=kind, name=name, task=task.name,
                                                available=", ".join(allowed) or "none"), policy_path, loc)
 
+    instance = task()
     for name, raw in policy.guards.items():
         if name not in task.guards:
             raise refuse("guard", name, ("guards", name))
         guard = GUARDS[name]
         try:
-            guard.check_task(guard.config_model.model_validate(raw or {}), task())
+            guard.check_task(guard.config_model.model_validate(raw or {}), instance)
         except SpecError as exc:
             raise _refuse(exc.message, policy_path, ("guards", name, *(exc.field or "").split(".")[2:])) from None
     for i, name in enumerate(policy.require):

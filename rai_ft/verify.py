@@ -31,13 +31,16 @@ def _short(h: str | None) -> str:
     return (h or "none")[:12]
 
 
+def _hash_line(name: str, now: str | None, recorded: str | None) -> str:
+    return f"{name}: sha256 is {_short(now)}…, the record says {_short(recorded)}…"
+
+
 def _record_differences(doc: dict[str, Any]) -> list[str]:
     """Which fields of audit.json differ from their sealed hashes (and the content hash)."""
     sealed = doc["integrity"]
     now = field_hashes(doc)
     out = [f"audit.json: {name} changed since the audit" for name in sorted(set(sealed["fields"]) | set(now))
-           if sealed["fields"].get(name) != now.get(name)
-           and not ("." in name and sealed["fields"].get(name.split(".")[0]) == now.get(name.split(".")[0]))]
+           if sealed["fields"].get(name) != now.get(name)]
     digest = content_sha256(doc)
     if digest != sealed["content_sha256"]:
         recorded = _short(sealed["content_sha256"])
@@ -55,7 +58,7 @@ def _file_differences(run_dir: Path, sealed: dict[str, str]) -> list[str]:
         elif name not in sealed:
             out.append(f"{name}: not in the record (added after the audit)")
         elif sealed[name] != now[name]:
-            out.append(f"{name}: sha256 is {_short(now[name])}…, the record says {_short(sealed[name])}…")
+            out.append(_hash_line(name, now[name], sealed[name]))
     return out
 
 
@@ -79,10 +82,15 @@ def _audited_model_differences(doc: dict[str, Any]) -> list[str]:
     where = Path(str(model.get("dir") or ""))
     if doc.get("kind") != "audit" or not where.is_dir():
         return [] if doc.get("kind") != "audit" else [f"model folder {where}: not found (cannot check its weights)"]
-    return [f"{where / name}: sha256 is {_short(sha256_file(where / name))}…, the record says {_short(h)}…"
-            if (where / name).is_file() and sha256_file(where / name) != h
-            else f"{where / name}: missing" for name, h in (model.get("weights_sha256") or {}).items()
-            if not (where / name).is_file() or sha256_file(where / name) != h]
+    out = []
+    for name, recorded in (model.get("weights_sha256") or {}).items():
+        path = where / name
+        now = sha256_file(path) if path.is_file() else None
+        if now is None:
+            out.append(f"{path}: missing")
+        elif now != recorded:
+            out.append(_hash_line(str(path), now, recorded))
+    return out
 
 
 def _public_key(path: str) -> bytes:
@@ -131,8 +139,8 @@ def _input_differences(doc: dict[str, Any]) -> list[str]:
                                    (doc.get("policy") or {}).get("sha256"))):
         if path and not Path(path).is_file():
             out.append(f"{label} {path}: missing")
-        elif path and recorded and sha256_file(path) != recorded:
-            out.append(f"{label} {path}: sha256 is {_short(sha256_file(path))}…, the record says {_short(recorded)}…")
+        elif path and recorded and (now := sha256_file(path)) != recorded:
+            out.append(_hash_line(f"{label} {path}", now, recorded))
     if out or not doc.get("spec_file"):
         return out or ["spec: the record names no spec file, so the data cannot be read again"]
     prep = prepare(doc["spec_file"])
@@ -141,8 +149,7 @@ def _input_differences(doc: dict[str, Any]) -> list[str]:
     now_files = {f["path"]: f.get("sha256") for f in data.files}
     for name in sorted(set(recorded_files) | set(now_files)):
         if recorded_files.get(name) != now_files.get(name):
-            out.append(f"data {name}: sha256 is {_short(now_files.get(name))}…, the record says "
-                       f"{_short(recorded_files.get(name))}…")
+            out.append(_hash_line(f"data {name}", now_files.get(name), recorded_files.get(name)))
     if data.fingerprint != doc["data"].get("fingerprint") and not out:
         out.append("data: the fingerprint of the splits differs from the record (the split or sampling changed)")
     return out

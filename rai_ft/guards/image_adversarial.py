@@ -88,18 +88,12 @@ class ImageAdversarialGuard(Guard[ImageAdversarialConfig]):
         if "pixel_values" not in batch:
             raise UnsupportedError(MSG_NOT_IMAGES)
         k = math.ceil(self.config.fraction * len(batch["labels"]))
-        x01, y = self._unit(batch["pixel_values"][:k], ctx), batch["labels"][:k]
+        x01, y = ctx.tokenizer.unstandardise(batch["pixel_values"][:k]), batch["labels"][:k]
         adv, right = self._attack(x01, y, ctx)
         pixels = batch["pixel_values"].clone()
         pixels[:k] = ctx.tokenizer.standardise(adv)
         self._count(k, right)
         return {**batch, "pixel_values": pixels}
-
-    @staticmethod
-    def _unit(pixel_values: "torch.Tensor", ctx: "TrainContext") -> "torch.Tensor":
-        """Normalised pixels back in [0, 1] (the processor's ``standardise`` inverted)."""
-        processor = ctx.tokenizer
-        return (pixel_values * processor.std + processor.mean).clamp(0, 1)
 
     def _attack(self, x01: "torch.Tensor", y: "torch.Tensor", ctx: "TrainContext") -> tuple["torch.Tensor", int]:
         """Adversarial images of *x01* against the model as it is, and how many it still classifies right."""

@@ -171,8 +171,9 @@ def _train_epoch(run: _Setup, ctx: TrainContext, hooks: Sequence[Any], loader: A
     losses: list[float] = []
     bar = tqdm(loader, desc=f"epoch {epoch}/{tc.epochs}", disable=not progress or None, unit="step", leave=False)
     batches = _batches(loader, len(run.dataset), tc.batch_size)
+    guards = [h for h in hooks if isinstance(h, Guard)]
     for i, batch in enumerate(bar):
-        loss = _loss(run, batch, ctx, [h for h in hooks if isinstance(h, Guard)])
+        loss = _loss(run, batch, ctx, guards)
         if loss is None:
             continue
         loss.backward()

@@ -57,6 +57,10 @@ class ImageProcessor:
         """[0, 1] images -> what the network reads: ``(x - mean) / std``."""
         return (images01 - self.mean) / self.std
 
+    def unstandardise(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        """What the network reads -> [0, 1] images (the inverse of :meth:`standardise`, clipped)."""
+        return (pixel_values * self.std + self.mean).clamp(0, 1)
+
     def __call__(self, refs: Sequence[str], **_: Any) -> dict[str, torch.Tensor]:
         """``{"pixel_values": ...}`` for *refs* (tokenizer keywords such as ``padding`` are accepted and unused)."""
         if not refs:
